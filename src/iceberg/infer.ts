@@ -1,0 +1,103 @@
+import { FloeError } from "../errors.js";
+import type { IcebergType, NestedField, StructType } from "./types.js";
+import { typeToString } from "./types.js";
+
+/**
+ * Type inference from JSON rows. Integral numbers become `long`, others `double`; strings stay
+ * `string` (an ISO-8601 text only becomes a timestamp when the table declares one: guessing
+ * would turn an id that happens to look like a date into a column of the wrong type); objects
+ * become structs and arrays lists. Inferred fields are optional: one batch cannot prove that a
+ * field is always present. A field that is null in every row is left out until a value shows
+ * its type. Ids are placeholders (0); `unionByName` assigns real ones.
+ */
+export function inferStruct(rows: readonly unknown[]): StructType {
+  let shape: StructType = { type: "struct", fields: [] };
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    if (!isPlainObject(row)) {
+      throw new FloeError("invalid_input", `row ${i}: expected a JSON object, got ${describe(row)}`, { details: { row: i, reason: "not an object" } });
+    }
+    shape = mergeStruct(shape, inferObject(row, i, ""), i, "");
+  }
+  return shape;
+}
+
+/** Inferred type of one JSON value, or undefined for null / empty arrays of nothing. */
+function inferValue(v: unknown, row: number, path: string): IcebergType | undefined {
+  if (v === null || v === undefined) return undefined;
+  switch (typeof v) {
+    case "boolean":
+      return "boolean";
+    case "number":
+      return Number.isInteger(v) ? "long" : "double";
+    case "bigint":
+      return "long";
+    case "string":
+      return "string";
+  }
+  if (Array.isArray(v)) {
+    let element: IcebergType | undefined;
+    for (const item of v) element = merge(element, inferValue(item, row, `${path}.element`), row, `${path}.element`);
+    // An array of nothing but nulls/empties says nothing of its element type: leave it open.
+    return element === undefined ? undefined : { type: "list", "element-id": 0, "element-required": false, element };
+  }
+  if (isPlainObject(v)) return inferObject(v, row, path);
+  throw new FloeError("invalid_input", `row ${row}, field "${path}": unsupported value ${describe(v)}`, { details: { row, field: path } });
+}
+
+function inferObject(obj: Record<string, unknown>, row: number, path: string): StructType {
+  const fields: NestedField[] = [];
+  for (const key of Object.keys(obj)) {
+    const fieldPath = path ? `${path}.${key}` : key;
+    const t = inferValue(obj[key], row, fieldPath);
+    if (t !== undefined) fields.push({ id: 0, name: key, required: false, type: t });
+  }
+  return { type: "struct", fields };
+}
+
+function merge(a: IcebergType | undefined, b: IcebergType | undefined, row: number, path: string): IcebergType | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  if (a === b) return a;
+  if ((a === "long" && b === "double") || (a === "double" && b === "long")) return "double";
+  if (typeof a === "object" && typeof b === "object") {
+    if (a.type === "struct" && b.type === "struct") return mergeStruct(a, b, row, path);
+    if (a.type === "list" && b.type === "list") return { ...a, element: merge(a.element, b.element, row, `${path}.element`)! };
+  }
+  throw new FloeError("invalid_input", `row ${row}, field "${path}": expected ${typeToString(a)}, got ${typeToString(b)}`, {
+    details: { row, field: path, reason: `type ${typeToString(b)} does not match ${typeToString(a)} seen in earlier rows` },
+  });
+}
+
+function mergeStruct(a: StructType, b: StructType, row: number, path: string): StructType {
+  if (b.fields.length === 0) return a;
+  const fields = a.fields.slice();
+  const byName = new Map(fields.map((f, i) => [f.name, i]));
+  for (const f of b.fields) {
+    const i = byName.get(f.name);
+    if (i === undefined) {
+      byName.set(f.name, fields.length);
+      fields.push(f);
+    } else {
+      fields[i] = { ...fields[i], type: merge(fields[i].type, f.type, row, path ? `${path}.${f.name}` : f.name)! };
+    }
+  }
+  return { type: "struct", fields };
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** A short description of a JSON value for error messages: its kind and a bounded preview. */
+export function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "object") return "an object";
+  if (typeof v === "bigint") return `number ${v}`;
+  const text = JSON.stringify(v) ?? String(v);
+  const preview = text.length > 64 ? `${text.slice(0, 61)}...` : text;
+  return `${typeof v} ${preview}`;
+}

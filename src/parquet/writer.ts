@@ -1,0 +1,137 @@
+import type { KeyValue, SchemaElement } from "hyparquet";
+import { ByteWriter } from "hyparquet-writer/src/bytewriter.js";
+import { ParquetWriter } from "hyparquet-writer/src/parquet-writer.js";
+import type { ColumnBatch } from "../iceberg/rows.js";
+import type { Schema } from "../iceberg/types.js";
+import { codecOptions } from "./codecs.js";
+import { fileMetrics, type WrittenMetrics } from "./metrics.js";
+import { parquetSchema } from "./schema.js";
+
+export interface DataFileWriterOptions {
+  schema: Schema;
+  /** `snappy` (default), `gzip` or `uncompressed`. */
+  codec?: string;
+  /**
+   * A row group is cut when it holds this many rows or `rowGroupBytes` of converted values,
+   * whichever comes first. These two numbers are the memory bound of conversion: at most one row
+   * group of converted values is held, plus hyparquet-writer's encoding buffers for it.
+   */
+  rowGroupRows?: number;
+  rowGroupBytes?: number;
+  /** Receives the file's bytes as each row group is encoded; without it the bytes are kept. */
+  onChunk?: (chunk: Uint8Array) => void | Promise<void>;
+}
+
+/** Result of a finished file: its bytes (unless streamed out) and its Iceberg metrics. */
+export interface WrittenFile {
+  chunks: Uint8Array[];
+  metrics: WrittenMetrics;
+}
+
+export const DEFAULT_ROW_GROUP_ROWS = 10_000;
+export const DEFAULT_ROW_GROUP_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Writes one Parquet data file from converted column batches, a row group at a time. The footer
+ * carries `iceberg.schema` (the table schema JSON) as Iceberg's writers do, so readers that map
+ * columns by name (icebird) and by id (Spark, Trino, DuckDB) both find them.
+ *
+ * @example
+ * const w = new DataFileWriter({ schema });
+ * await w.write(convert(rows, 0));
+ * const { chunks, metrics } = await w.finish();
+ */
+export class DataFileWriter {
+  readonly schema: Schema;
+  private readonly elements: SchemaElement[];
+  private readonly writer: ParquetWriter;
+  private readonly out: ByteWriter;
+  private readonly chunks: Uint8Array[] = [];
+  private readonly rowGroupRows: number;
+  private readonly rowGroupBytes: number;
+  private pending: unknown[][];
+  private pendingRows = 0;
+  private pendingBytes = 0;
+  private rows = 0;
+
+  constructor(opts: DataFileWriterOptions) {
+    this.schema = opts.schema;
+    this.elements = parquetSchema(opts.schema);
+    this.rowGroupRows = opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
+    this.rowGroupBytes = opts.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES;
+    this.pending = opts.schema.fields.map(() => []);
+    const out = new ByteWriter();
+    const chunks = this.chunks;
+    const onChunk = opts.onChunk;
+    // Move the encoded bytes out after every row group so the buffer never holds more than one.
+    const drain = () => {
+      if (out.index === 0) return;
+      const chunk = new Uint8Array(out.buffer.slice(0, out.index));
+      out.index = 0;
+      if (onChunk) return onChunk(chunk);
+      chunks.push(chunk);
+    };
+    out.flush = drain;
+    out.finish = drain;
+    this.out = out;
+    const kvMetadata: KeyValue[] = [{ key: "iceberg.schema", value: JSON.stringify(opts.schema) }];
+    this.writer = new ParquetWriter({ writer: out, schema: this.elements, ...codecOptions(opts.codec ?? "snappy"), kvMetadata, createdBy: "floe (hyparquet-writer)" });
+  }
+
+  /** Rows written so far, flushed or pending. */
+  get rowCount(): number {
+    return this.rows;
+  }
+
+  /** Bytes of the file encoded so far (pending rows not included). */
+  get bytesWritten(): number {
+    return this.out.offset;
+  }
+
+  /** Size of converted values waiting for the next row group. */
+  get pendingSize(): number {
+    return this.pendingBytes;
+  }
+
+  /** Adds converted rows; cuts row groups as the bounds are reached. */
+  async write(batch: ColumnBatch): Promise<void> {
+    const perRow = batch.rowCount ? batch.approxBytes / batch.rowCount : 0;
+    let start = 0;
+    while (start < batch.rowCount) {
+      const roomRows = this.rowGroupRows - this.pendingRows;
+      const roomBytes = perRow > 0 ? Math.max(1, Math.floor((this.rowGroupBytes - this.pendingBytes) / perRow)) : roomRows;
+      const take = Math.min(batch.rowCount - start, roomRows, roomBytes);
+      for (let c = 0; c < this.pending.length; c++) {
+        const src = batch.columns[c];
+        const dst = this.pending[c];
+        for (let i = start; i < start + take; i++) dst.push(src[i]);
+      }
+      this.pendingRows += take;
+      this.pendingBytes += take * perRow;
+      this.rows += take;
+      start += take;
+      if (this.pendingRows >= this.rowGroupRows || this.pendingBytes >= this.rowGroupBytes) await this.flush();
+    }
+  }
+
+  /** Encodes the pending rows as a row group now. */
+  async flush(): Promise<void> {
+    if (this.pendingRows === 0) return;
+    const columnData = this.schema.fields.map((f, i) => ({ name: f.name, data: this.pending[i] }));
+    const count = this.pendingRows;
+    this.pending = this.schema.fields.map(() => []);
+    this.pendingRows = 0;
+    this.pendingBytes = 0;
+    await this.writer.write({ columnData, rowGroupSize: count });
+  }
+
+  /** Writes the footer; returns the bytes (unless streamed through `onChunk`) and the Iceberg metrics. */
+  async finish(): Promise<WrittenFile> {
+    await this.flush();
+    await this.writer.finish();
+    return {
+      chunks: this.chunks,
+      metrics: fileMetrics(this.schema, this.writer.row_groups, this.rows, this.out.offset),
+    };
+  }
+}
