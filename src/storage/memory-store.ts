@@ -1,0 +1,46 @@
+import { FloeError } from "../errors.js";
+import { bodyBytes, type Body, type ListResult, type ObjectInfo, type ObjectStore, type PutOptions } from "./object-store.js";
+
+/**
+ * An object store in memory, with the semantics the edge stores have: create-only puts, sorted
+ * paged listing, idempotent deletes. Stored bytes are copied in and out so callers cannot mutate them.
+ */
+export class MemoryStore implements ObjectStore {
+  private readonly objects = new Map<string, { bytes: Uint8Array; etag: string }>();
+  private version = 0;
+
+  async get(key: string): Promise<Uint8Array | null> {
+    const o = this.objects.get(key);
+    return o ? o.bytes.slice() : null;
+  }
+
+  async put(key: string, body: Body, opts: PutOptions = {}): Promise<ObjectInfo> {
+    if (opts.ifNoneMatch === "*" && this.objects.has(key)) {
+      throw new FloeError("already_exists", `object ${key} already exists`, { details: { key } });
+    }
+    const bytes = bodyBytes(body).slice();
+    const etag = `"m${++this.version}"`;
+    this.objects.set(key, { bytes, etag });
+    return { key, size: bytes.byteLength, etag };
+  }
+
+  async list(prefix: string, opts: { cursor?: string; limit?: number } = {}): Promise<ListResult> {
+    const limit = opts.limit ?? 1000;
+    const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix) && (opts.cursor === undefined || k > opts.cursor)).sort();
+    const page = keys.slice(0, limit);
+    const objects = page.map((key) => {
+      const o = this.objects.get(key)!;
+      return { key, size: o.bytes.byteLength, etag: o.etag };
+    });
+    return keys.length > limit ? { objects, cursor: page[page.length - 1] } : { objects };
+  }
+
+  async delete(keys: string | readonly string[]): Promise<void> {
+    for (const k of typeof keys === "string" ? [keys] : keys) this.objects.delete(k);
+  }
+
+  /** Number of objects held (tests). */
+  get size(): number {
+    return this.objects.size;
+  }
+}

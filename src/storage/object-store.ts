@@ -1,0 +1,69 @@
+/**
+ * The one storage port of Floe (STYLE.md 3): the core writes tables through it and never sees
+ * S3, R2 or memory. Implementations: `MemoryStore` (tests, pure core), and at the edge an S3 store
+ * (aws4fetch) and an R2-binding store; all pass the same contract suite.
+ */
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  etag: string;
+}
+
+export type Body = Uint8Array | readonly Uint8Array[] | string;
+
+export interface PutOptions {
+  /** `"*"`: create only. If the key exists the put fails with FloeError `already_exists` (S3 `If-None-Match: *` → 412). */
+  ifNoneMatch?: "*";
+  contentType?: string;
+}
+
+export interface ListResult {
+  objects: ObjectInfo[];
+  /** Present when more keys follow: pass it back to continue. */
+  cursor?: string;
+}
+
+export interface ObjectStore {
+  /** The object's bytes, or null if there is no such key. */
+  get(key: string): Promise<Uint8Array | null>;
+  /** Writes the object whole; with `ifNoneMatch: "*"` never overwrites. */
+  put(key: string, body: Body, opts?: PutOptions): Promise<ObjectInfo>;
+  /** Keys under `prefix` in lexicographic order, a page at a time. */
+  list(prefix: string, opts?: { cursor?: string; limit?: number }): Promise<ListResult>;
+  /** Removes keys; absent keys are not an error. */
+  delete(keys: string | readonly string[]): Promise<void>;
+}
+
+/** Total byte length of a body. */
+export function bodySize(body: Body): number {
+  if (typeof body === "string") return new TextEncoder().encode(body).byteLength;
+  if (body instanceof Uint8Array) return body.byteLength;
+  let n = 0;
+  for (const c of body) n += c.byteLength;
+  return n;
+}
+
+/** A body as one contiguous byte array (copies only when it comes in parts). */
+export function bodyBytes(body: Body): Uint8Array {
+  if (typeof body === "string") return new TextEncoder().encode(body);
+  if (body instanceof Uint8Array) return body;
+  const out = new Uint8Array(bodySize(body));
+  let at = 0;
+  for (const c of body) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+/** Every object under a prefix, following cursors. */
+export async function listAll(store: ObjectStore, prefix: string): Promise<ObjectInfo[]> {
+  const out: ObjectInfo[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.list(prefix, { cursor });
+    out.push(...page.objects);
+    cursor = page.cursor;
+  } while (cursor);
+  return out;
+}
