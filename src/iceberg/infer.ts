@@ -10,10 +10,11 @@ import { typeToString } from "./types.js";
  * field is always present. A field that is null in every row is left out until a value shows
  * its type. Ids are placeholders (0); `unionByName` assigns real ones.
  */
-export function inferStruct(rows: readonly unknown[]): StructType {
+export function inferStruct(rows: readonly unknown[], firstRow = 0): StructType {
   let shape: StructType = { type: "struct", fields: [] };
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i];
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    const i = firstRow + r;
     if (!isPlainObject(row)) {
       throw new FloeError("invalid_input", `row ${i}: expected a JSON object, got ${describe(row)}`, { details: { row: i, reason: "not an object" } });
     }

@@ -1,5 +1,5 @@
 import { FloeError } from "../errors.js";
-import { isPrimitive, type IcebergType, type NestedField, type Schema, type StructType } from "./types.js";
+import { isPrimitive, type IcebergType, type ListType, type MapType, type NestedField, type Schema, type StructType } from "./types.js";
 
 /** Every field of a type, depth first, with its dotted name (`a.b`, `tags.element`, `attrs.value`). */
 export function* walkFields(type: IcebergType, prefix = ""): Generator<{ path: string; id: number; type: IcebergType; required: boolean }> {
@@ -84,15 +84,15 @@ export function assignFreshIds<T extends IcebergType>(type: T, nextId: () => num
   if (isPrimitive(type)) return type;
   if (type.type === "struct") {
     const ids = type.fields.map(() => nextId());
-    return { ...type, fields: type.fields.map((f, i) => ({ ...f, id: ids[i], type: assignFreshIds(f.type, nextId) })) } as T;
+    return { ...(type as StructType), fields: type.fields.map((f, i) => ({ ...f, id: ids[i], type: assignFreshIds(f.type, nextId) })) } as T;
   }
   if (type.type === "list") {
     const id = nextId();
-    return { ...type, "element-id": id, element: assignFreshIds(type.element, nextId) } as T;
+    return { ...(type as ListType), "element-id": id, element: assignFreshIds(type.element, nextId) } as T;
   }
   const keyId = nextId();
   const valueId = nextId();
-  return { ...type, "key-id": keyId, "value-id": valueId, key: assignFreshIds(type.key, nextId), value: assignFreshIds(type.value, nextId) } as T;
+  return { ...(type as MapType), "key-id": keyId, "value-id": valueId, key: assignFreshIds(type.key, nextId), value: assignFreshIds(type.value, nextId) } as T;
 }
 
 /** A counter starting after `last`. */

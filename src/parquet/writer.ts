@@ -71,8 +71,8 @@ export class DataFileWriter {
       if (onChunk) return onChunk(chunk);
       chunks.push(chunk);
     };
-    out.flush = drain;
-    out.finish = drain;
+    // hyparquet-writer calls flush() after each row group and finish() at the end (its Writer interface).
+    Object.assign(out, { flush: drain, finish: drain });
     this.out = out;
     const kvMetadata: KeyValue[] = [{ key: "iceberg.schema", value: JSON.stringify(opts.schema) }];
     this.writer = new ParquetWriter({ writer: out, schema: this.elements, ...codecOptions(opts.codec ?? "snappy"), kvMetadata, createdBy: "floe (hyparquet-writer)" });
