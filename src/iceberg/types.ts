@@ -126,5 +126,5 @@ export interface PartitionSpec {
   fields: PartitionField[];
 }
 
-/** Largest partition field id that may not be used: partition field ids start at 1000. */
+/** The first partition field id: partition field ids start at 1000 (spec), schema ids stay below. */
 export const PARTITION_FIELD_ID_START = 1000;
