@@ -284,7 +284,8 @@ export function parseLiteral(type: PrimitiveType, value: unknown): InternalValue
     case "timestamp":
     case "timestamptz": {
       if (typeof value === "number" || typeof value === "bigint") {
-        refuse(type, value, 'send an ISO-8601 string such as "2017-11-16T22:31:08.000001Z" (a number is ambiguous: seconds, millis or micros?)');
+        const example = kind === "timestamp" ? "2017-11-16T22:31:08.000001" : "2017-11-16T22:31:08.000001Z";
+        refuse(type, value, `send an ISO-8601 string such as "${example}" (a number is ambiguous: seconds, millis or micros?)`);
       }
       const v = typeof value === "string" ? parseTimestamp(value) : undefined;
       if (v !== undefined) return v;

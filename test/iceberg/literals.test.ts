@@ -99,7 +99,10 @@ describe("parseLiteral", () => {
     expect(parseLiteral("timestamp", "1969-12-31T23:59:59.999999")).toBe(-1n);
     expect(parseLiteral("timestamp", "0001-01-01T00:00:00")).toBe(-62135596800000000n);
     expect(parseLiteral("timestamptz", "9999-12-31T23:59:59.999999-18:00")).toBe(253402365599999999n);
-    expect(refusal("timestamptz", 1510871468000)).toMatch(/send an ISO-8601 string/);
+    expect(refusal("timestamptz", 1510871468000)).toBe(
+      'expected timestamptz, got 1510871468000: send an ISO-8601 string such as "2017-11-16T22:31:08.000001Z" (a number is ambiguous: seconds, millis or micros?)',
+    );
+    expect(refusal("timestamp", 1510871468n)).toMatch(/such as "2017-11-16T22:31:08.000001" \(a number/);
     expect(refusal("timestamp", "2017-11-16")).toMatch(/^expected timestamp/);
     expect(refusal("timestamptz", "2017-11-16T22:31:08+19:00")).toMatch(/^expected timestamptz/);
     expect(refusal("timestamptz", "2017-11-16 22:31:08Z")).toMatch(/^expected timestamptz/);
