@@ -63,7 +63,7 @@ export async function appendRows(store: ObjectStore, loc: TableLocation, rows: I
 
   const step = async (chunk: unknown[]) => {
     if (mode === "evolve" || !schema) {
-      const inferred = inferStruct(chunk, rowCount);
+      const inferred = inferStruct(chunk, rowCount, schema);
       if (!schema) {
         schema = freshSchema(inferred);
         lastColumnId = maxFieldId(schema);

@@ -10,7 +10,7 @@ import { typeToString } from "./types.js";
  * field is always present. A field that is null in every row is left out until a value shows
  * its type. Ids are placeholders (0); `unionByName` assigns real ones.
  */
-export function inferStruct(rows: readonly unknown[], firstRow = 0): StructType {
+export function inferStruct(rows: readonly unknown[], firstRow = 0, known?: StructType): StructType {
   let shape: StructType = { type: "struct", fields: [] };
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r];
@@ -18,7 +18,7 @@ export function inferStruct(rows: readonly unknown[], firstRow = 0): StructType 
     if (!isPlainObject(row)) {
       throw new FloeError("invalid_input", `row ${i}: expected a JSON object, got ${describe(row)}`, { details: { row: i, reason: "not an object" } });
     }
-    shape = mergeStruct(shape, inferObject(row, i, ""), i, "");
+    shape = mergeStruct(shape, inferObject(row, i, "", known), i, "", row);
   }
   return shape;
 }
@@ -38,7 +38,7 @@ function inferValue(v: unknown, row: number, path: string): IcebergType | undefi
   }
   if (Array.isArray(v)) {
     let element: IcebergType | undefined;
-    for (const item of v) element = merge(element, inferValue(item, row, `${path}.element`), row, `${path}.element`);
+    for (const item of v) element = merge(element, inferValue(item, row, `${path}.element`), row, `${path}.element`, item);
     // An array of nothing but nulls/empties says nothing of its element type: leave it open.
     return element === undefined ? undefined : { type: "list", "element-id": 0, "element-required": false, element };
   }
@@ -46,31 +46,41 @@ function inferValue(v: unknown, row: number, path: string): IcebergType | undefi
   throw new FloeError("invalid_input", `row ${row}, field "${path}": unsupported value ${describe(v)}`, { details: { row, field: path } });
 }
 
-function inferObject(obj: Record<string, unknown>, row: number, path: string): StructType {
+/**
+ * With `known` (the table's struct at this level), fields the table already has are not inferred:
+ * their values are checked against the table's type by the row converter, which names the row
+ * that does not fit. Only new fields, and new fields inside known structs, are discovered here.
+ */
+function inferObject(obj: Record<string, unknown>, row: number, path: string, known?: StructType): StructType {
   const fields: NestedField[] = [];
-  for (const key of Object.keys(obj)) {
+  for (const key in obj) {
     const fieldPath = path ? `${path}.${key}` : key;
-    const t = inferValue(obj[key], row, fieldPath);
+    const k = known?.fields.find((f) => f.name === key);
+    let t: IcebergType | undefined;
+    if (k === undefined) t = inferValue(obj[key], row, fieldPath);
+    else if (typeof k.type === "object" && k.type.type === "struct" && isPlainObject(obj[key])) t = inferObject(obj[key] as Record<string, unknown>, row, fieldPath, k.type);
+    else continue;
     if (t !== undefined) fields.push({ id: 0, name: key, required: false, type: t });
   }
   return { type: "struct", fields };
 }
 
-function merge(a: IcebergType | undefined, b: IcebergType | undefined, row: number, path: string): IcebergType | undefined {
+function merge(a: IcebergType | undefined, b: IcebergType | undefined, row: number, path: string, value?: unknown): IcebergType | undefined {
   if (a === undefined) return b;
   if (b === undefined) return a;
   if (a === b) return a;
   if ((a === "long" && b === "double") || (a === "double" && b === "long")) return "double";
   if (typeof a === "object" && typeof b === "object") {
-    if (a.type === "struct" && b.type === "struct") return mergeStruct(a, b, row, path);
+    if (a.type === "struct" && b.type === "struct") return mergeStruct(a, b, row, path, isPlainObject(value) ? value : undefined);
     if (a.type === "list" && b.type === "list") return { ...a, element: merge(a.element, b.element, row, `${path}.element`)! };
   }
-  throw new FloeError("invalid_input", `row ${row}, field "${path}": expected ${typeToString(a)}, got ${typeToString(b)}`, {
+  const got = value === undefined ? typeToString(b) : describe(value);
+  throw new FloeError("invalid_input", `row ${row}, field "${path}": expected ${typeToString(a)} as in earlier rows, got ${got}`, {
     details: { row, field: path, reason: `type ${typeToString(b)} does not match ${typeToString(a)} seen in earlier rows` },
   });
 }
 
-function mergeStruct(a: StructType, b: StructType, row: number, path: string): StructType {
+function mergeStruct(a: StructType, b: StructType, row: number, path: string, values?: Record<string, unknown>): StructType {
   if (b.fields.length === 0) return a;
   const fields = a.fields.slice();
   const byName = new Map(fields.map((f, i) => [f.name, i]));
@@ -80,7 +90,7 @@ function mergeStruct(a: StructType, b: StructType, row: number, path: string): S
       byName.set(f.name, fields.length);
       fields.push(f);
     } else {
-      fields[i] = { ...fields[i], type: merge(fields[i].type, f.type, row, path ? `${path}.${f.name}` : f.name)! };
+      fields[i] = { ...fields[i], type: merge(fields[i].type, f.type, row, path ? `${path}.${f.name}` : f.name, values?.[f.name])! };
     }
   }
   return { type: "struct", fields };

@@ -43,8 +43,17 @@ describe("inference from JSON rows", () => {
   it("refuses a non-object row and conflicting types, naming row and field", () => {
     expect(error(() => inferStruct([{ a: 1 }, [1, 2]])).message).toBe("row 1: expected a JSON object, got an array");
     const e = error(() => inferStruct([{ a: { b: 1 } }, { a: { b: "x" } }], 10));
-    expect(e.message).toBe('row 11, field "a.b": expected long, got string');
+    expect(e.message).toBe('row 11, field "a.b": expected long as in earlier rows, got string "x"');
     expect(e.details).toMatchObject({ row: 11, field: "a.b" });
+  });
+
+  it("with the table's struct, infers only new fields (nested ones too), leaving known ones to the converter", () => {
+    const known: StructType = { type: "struct", fields: [{ id: 1, name: "a", required: false, type: "string" }, { id: 2, name: "s", required: false, type: { type: "struct", fields: [{ id: 3, name: "x", required: false, type: "long" }] } }] };
+    const t = inferStruct([{ a: 1, s: { x: "q", y: true } }, { a: "b", z: 2.5 }], 0, known);
+    expect(t).toEqual({ type: "struct", fields: [
+      { id: 0, name: "s", required: false, type: { type: "struct", fields: [{ id: 0, name: "y", required: false, type: "boolean" }] } },
+      { id: 0, name: "z", required: false, type: "double" },
+    ] });
   });
 
   it("assigns ids 1..n to top-level fields first, then nested ones", () => {
