@@ -25,7 +25,7 @@ export interface AppendRowsOptions extends FileWriteOptions, Pick<AppendOptions,
   mode?: "evolve" | "strict";
   /** Create the table if it does not exist; the schema is `schema` or inferred from the rows. */
   create?: { schema?: StructType; partitionBy?: PartitionBy[]; properties?: Record<string, string> };
-  /** Rows converted and written per step; with the row-group bounds this bounds memory. */
+  /** Rows converted and written per step by `appendRows`; with the row-group bounds this bounds memory. */
   chunkRows?: number;
 }
 
@@ -45,10 +45,21 @@ export interface AppendRowsResult extends AppendResult {
  * const loc = tableLocation("lake", "warehouse", "default", "events");
  * await appendRows(store, loc, [{ id: 1, name: "a" }], { create: {} });
  */
-export async function appendRows(store: ObjectStore, loc: TableLocation, rows: Iterable<unknown> | AsyncIterable<unknown>, opts: AppendRowsOptions = {}): Promise<AppendRowsResult> {
+export async function appendRows(store: ObjectStore, loc: TableLocation, rows: readonly unknown[], opts: AppendRowsOptions = {}): Promise<AppendRowsResult> {
+  const chunkRows = opts.chunkRows ?? 10_000;
+  function* chunks() {
+    for (let i = 0; i < rows.length; i += chunkRows) yield rows.slice(i, i + chunkRows);
+  }
+  return appendBatches(store, loc, chunks(), opts);
+}
+
+/**
+ * `appendRows` over batches of rows as they arrive (e.g. from `ndjsonBatches`), so the input is
+ * never held whole: memory is bounded by one batch plus the open row groups.
+ */
+export async function appendBatches(store: ObjectStore, loc: TableLocation, batches: Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]>, opts: AppendRowsOptions = {}): Promise<AppendRowsResult> {
   const now = opts.now ?? Date.now;
   const mode = opts.mode ?? "evolve";
-  const chunkRows = opts.chunkRows ?? 10_000;
   const existing = await loadTable(store, loc);
   if (!existing && !opts.create) throw new FloeError("not_found", `table ${loc.uri} does not exist`, { details: { table: loc.uri } });
 
@@ -61,7 +72,7 @@ export async function appendRows(store: ObjectStore, loc: TableLocation, rows: I
   const writers: PartitionedFileWriter[] = [];
   let rowCount = 0;
 
-  const step = async (chunk: unknown[]) => {
+  const step = async (chunk: readonly unknown[]) => {
     if (mode === "evolve" || !schema) {
       const inferred = inferStruct(chunk, rowCount, schema);
       if (!schema) {
@@ -89,15 +100,8 @@ export async function appendRows(store: ObjectStore, loc: TableLocation, rows: I
   };
 
   try {
-    let chunk: unknown[] = [];
-    for await (const row of rows) {
-      chunk.push(row);
-      if (chunk.length >= chunkRows) {
-        await step(chunk);
-        chunk = [];
-      }
-    }
-    if (chunk.length || rowCount === 0) await step(chunk);
+    for await (const batch of batches) await step(batch);
+    if (rowCount === 0) await step([]);
     if (writer) files.push(...(await writer.finish()));
     if (!existing) {
       const create = newTableMetadata({ tableUuid: crypto.randomUUID(), location: loc.uri, schema: schema!, spec: spec!, properties: opts.create?.properties, now: now() });

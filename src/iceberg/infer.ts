@@ -55,7 +55,7 @@ function inferObject(obj: Record<string, unknown>, row: number, path: string, kn
   const fields: NestedField[] = [];
   for (const key in obj) {
     const fieldPath = path ? `${path}.${key}` : key;
-    const k = known?.fields.find((f) => f.name === key);
+    const k = known ? fieldsByName(known).get(key) : undefined;
     let t: IcebergType | undefined;
     if (k === undefined) t = inferValue(obj[key], row, fieldPath);
     else if (typeof k.type === "object" && k.type.type === "struct" && isPlainObject(obj[key])) t = inferObject(obj[key] as Record<string, unknown>, row, fieldPath, k.type);
@@ -94,6 +94,15 @@ function mergeStruct(a: StructType, b: StructType, row: number, path: string, va
     }
   }
   return { type: "struct", fields };
+}
+
+const byNameCache = new WeakMap<StructType, Map<string, NestedField>>();
+
+/** Name → field of a struct, computed once per struct object. */
+function fieldsByName(t: StructType): Map<string, NestedField> {
+  let m = byNameCache.get(t);
+  if (!m) byNameCache.set(t, (m = new Map(t.fields.map((f) => [f.name, f]))));
+  return m;
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -101,10 +101,14 @@ export class DataFileWriter {
       const roomRows = this.rowGroupRows - this.pendingRows;
       const roomBytes = perRow > 0 ? Math.max(1, Math.floor((this.rowGroupBytes - this.pendingBytes) / perRow)) : roomRows;
       const take = Math.min(batch.rowCount - start, roomRows, roomBytes);
-      for (let c = 0; c < this.pending.length; c++) {
-        const src = batch.columns[c];
-        const dst = this.pending[c];
-        for (let i = start; i < start + take; i++) dst.push(src[i]);
+      if (this.pendingRows === 0 && start === 0 && take === batch.rowCount) {
+        this.pending = batch.columns; // the whole batch becomes the pending group: no copy
+      } else {
+        for (let c = 0; c < this.pending.length; c++) {
+          const src = batch.columns[c];
+          const dst = this.pending[c];
+          for (let i = start; i < start + take; i++) dst.push(src[i]);
+        }
       }
       this.pendingRows += take;
       this.pendingBytes += take * perRow;
