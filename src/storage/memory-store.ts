@@ -14,6 +14,11 @@ export class MemoryStore implements ObjectStore {
     return o ? o.bytes.slice() : null;
   }
 
+  async getStream(key: string): Promise<{ body: ReadableStream<Uint8Array>; size: number } | null> {
+    const bytes = await this.get(key);
+    return bytes ? { body: new Blob([bytes]).stream(), size: bytes.byteLength } : null;
+  }
+
   async put(key: string, body: Body, opts: PutOptions = {}): Promise<ObjectInfo> {
     if (opts.ifNoneMatch === "*" && this.objects.has(key)) {
       throw new FloeError("already_exists", `object ${key} already exists`, { details: { key } });

@@ -26,6 +26,8 @@ export interface ListResult {
 export interface ObjectStore {
   /** The object's bytes, or null if there is no such key. */
   get(key: string): Promise<Uint8Array | null>;
+  /** The object as a byte stream (for objects too large to hold), or null if there is no such key. */
+  getStream(key: string): Promise<{ body: ReadableStream<Uint8Array>; size: number } | null>;
   /** Writes the object whole; with `ifNoneMatch: "*"` never overwrites. */
   put(key: string, body: Body, opts?: PutOptions): Promise<ObjectInfo>;
   /** Keys under `prefix` in lexicographic order, a page at a time. */
