@@ -1,30 +1,12 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import avsc from "avsc";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { writeAvroContainer } from "../../src/iceberg/avro.js";
 import { avroDecoder, readAvroContainer } from "../../src/iceberg/avro-read.js";
+import { bigLongType } from "../support/avro-readers.js";
+import { pythonAvroWrite } from "../support/avro-writers.js";
 
 // Files come from independent writers (STYLE.md 8): avsc (with a BigInt long type so 64-bit
 // values go in exact) and Debian's python3-avro; the decoder must return exactly what they wrote.
-
-const dir = mkdtempSync(join(tmpdir(), "floe-avro-read-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const bigLong = avsc.types.LongType.__with({
-  fromBuffer: (b: Buffer) => b.readBigInt64LE(),
-  toBuffer: (n: bigint) => {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64LE(BigInt(n));
-    return b;
-  },
-  fromJSON: BigInt,
-  toJSON: Number,
-  isValid: (n: unknown) => typeof n === "bigint",
-  compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
-});
 
 /** Deep copy with Uint8Array → Buffer, which is what avsc expects for bytes and fixed. */
 const toBuffers = (v: unknown): unknown =>
@@ -36,7 +18,7 @@ interface WriteOpts { codec: "null" | "deflate"; metadata?: Record<string, strin
 /** Encodes a container in memory with avsc's BlockEncoder (header written even with no records). */
 function writeAvsc(schema: object, records: unknown[], opts: WriteOpts): Promise<Uint8Array> {
   // typeHook, not registry: avsc builds `{"type": "long", "logicalType": …}` without the registry.
-  const typeHook = (s: unknown) => (s === "long" || (s as { type?: unknown })?.type === "long" ? bigLong : undefined);
+  const typeHook = (s: unknown) => (s === "long" || (s as { type?: unknown })?.type === "long" ? bigLongType : undefined);
   const type = avsc.Type.forSchema(schema as avsc.Schema, { typeHook } as never);
   const metadata = Object.fromEntries(Object.entries(opts.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v)]));
   const enc = new avsc.streams.BlockEncoder(type, { codec: opts.codec, codecs: opts.codecs, blockSize: opts.blockSize, metadata, writeHeader: "always" } as never);
@@ -49,40 +31,6 @@ function writeAvsc(schema: object, records: unknown[], opts: WriteOpts): Promise
     enc.end();
     if (records.length === 0) setTimeout(() => resolve(new Uint8Array(Buffer.concat(chunks))), 50);
   });
-}
-
-// python3-avro writer: records arrive as JSON with bytes as {"$b": hex}; `every` forces a block
-// boundary (DataFileWriter.sync) after that many records.
-const PY = `
-import sys, json, warnings, avro.schema, avro.datafile, avro.io
-warnings.simplefilter("ignore")  # "Unknown floe-unknown, using long": intended
-p = json.loads(sys.stdin.read(), object_hook=lambda o: bytes.fromhex(o["$b"]) if set(o) == {"$b"} else o)
-schema = avro.schema.parse(json.dumps(p["schema"]))
-w = avro.datafile.DataFileWriter(open(sys.argv[1], "wb"), avro.io.DatumWriter(), schema, codec=p["codec"])
-for k, v in p["metadata"].items(): w.set_meta(k, v.encode("utf-8"))
-for i, r in enumerate(p["records"]):
-    w.append(r)
-    if p["every"] and (i + 1) % p["every"] == 0: w.sync()
-w.close()
-`;
-
-/** JSON Python can parse exactly: bigints as digits, NaN/±Infinity/-0.0 literals, bytes as hex. */
-function toPy(v: unknown): string {
-  if (typeof v === "bigint") return v.toString();
-  if (typeof v === "number") return Number.isNaN(v) ? "NaN" : v === Infinity ? "Infinity" : v === -Infinity ? "-Infinity" : Object.is(v, -0) ? "-0.0" : String(v);
-  if (v instanceof Uint8Array) return JSON.stringify({ $b: Buffer.from(v).toString("hex") });
-  if (Array.isArray(v)) return `[${v.map(toPy).join(",")}]`;
-  if (v && typeof v === "object") return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${toPy(x)}`).join(",")}}`;
-  return JSON.stringify(v);
-}
-
-let fileNo = 0;
-/** Writes a container with python3-avro and returns its bytes. */
-function writePython(schema: object, records: unknown[], opts: WriteOpts & { every?: number }): Uint8Array {
-  const path = join(dir, `py${fileNo++}.avro`);
-  const input = toPy({ schema, records, codec: opts.codec, metadata: opts.metadata ?? {}, every: opts.every ?? 0 });
-  execFileSync("/usr/bin/python3", ["-c", PY, path], { input, maxBuffer: 1 << 26 });
-  return new Uint8Array(readFileSync(path));
 }
 
 /** Blocks in a container: every block ends with the sync marker, and so does the header. */
@@ -144,7 +92,7 @@ const expected = records.map((r) => ({ ...r, f: Math.fround(r.f) }));
 
 const writers = {
   avsc: (recs: unknown[], opts: WriteOpts & { every?: number }) => writeAvsc(schema, recs, { ...opts, blockSize: opts.every ? 64 : undefined }),
-  python: async (recs: unknown[], opts: WriteOpts & { every?: number }) => writePython(schema, recs, opts),
+  python: async (recs: unknown[], opts: WriteOpts & { every?: number }) => pythonAvroWrite(schema, recs, opts),
 };
 
 describe.each(Object.entries(writers))("readAvroContainer reads files written by %s", (_name, write) => {
@@ -185,7 +133,7 @@ describe("schemas", () => {
   it("a recursive record, a namespace given in a dotted name, and a non-record top level", async () => {
     const list = { type: "record", name: "a.b.Node", fields: [{ name: "v", type: "int" }, { name: "next", type: ["null", "a.b.Node"] }, { name: "prev", type: ["null", "Node"] }] };
     const chain = { v: 1, next: { v: 2, next: { v: 3, next: null, prev: null }, prev: null }, prev: null };
-    expect(readAvroContainer(writePython(list, [chain], { codec: "deflate" })).records).toEqual([chain]);
+    expect(readAvroContainer(pythonAvroWrite(list, [chain], { codec: "deflate" })).records).toEqual([chain]);
     const top = { type: "map", values: { type: "array", items: ["null", "double"] } };
     const value = { x: [1.5, null, -2], y: [] };
     expect(readAvroContainer(await writeAvsc(top, [value, {}], { codec: "null" })).records).toEqual([value, {}]);
@@ -214,7 +162,7 @@ describe("schemas", () => {
 });
 
 describe("corrupt, truncated and unsupported files fail with avro: errors", () => {
-  const small = () => writePython(schema, records, { codec: "deflate", every: 2 });
+  const small = () => pythonAvroWrite(schema, records, { codec: "deflate", every: 2 });
 
   it("truncation anywhere (header, block, sync marker) is an error, not a short read", () => {
     const bytes = small();
@@ -230,7 +178,7 @@ describe("corrupt, truncated and unsupported files fail with avro: errors", () =
   });
 
   it("bad magic and corrupt block data", () => {
-    const bytes = writePython(schema, records, { codec: "null" }).slice();
+    const bytes = pythonAvroWrite(schema, records, { codec: "null" }).slice();
     expect(() => readAvroContainer(new Uint8Array([0x4f, 0x62, 0x6a, 0x02, ...bytes.subarray(4)]))).toThrow(/^avro: .*bad magic/);
     // Record 0's boolean is the block's first data byte (its null field takes no bytes): make it 7.
     const headerEnd = Buffer.from(bytes).indexOf(Buffer.from(bytes.subarray(-16))) + 16;

@@ -1,74 +1,9 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import avsc from "avsc";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type AvroSchema, encodeAvro, writeAvroContainer } from "../../src/iceberg/avro.js";
+import { avscRead, pythonAvroRead } from "../support/avro-readers.js";
 
 // Independent readers (STYLE.md 8): avsc (with a BigInt long type so 64-bit ids stay exact) and
 // Debian's python3-avro (arbitrary-precision ints; unsafe ints come back as strings).
-
-const dir = mkdtempSync(join(tmpdir(), "floe-avro-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let fileNo = 0;
-function toFile(bytes: Uint8Array): string {
-  const path = join(dir, `f${fileNo++}.avro`);
-  writeFileSync(path, bytes);
-  return path;
-}
-
-const bigLong = avsc.types.LongType.__with({
-  fromBuffer: (b: Buffer) => b.readBigInt64LE(),
-  toBuffer: (n: bigint) => {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64LE(BigInt(n));
-    return b;
-  },
-  fromJSON: BigInt,
-  toJSON: Number,
-  isValid: (n: unknown) => typeof n === "bigint",
-  compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
-});
-
-/** Decodes with avsc: header metadata (utf-8) and records (bytes → hex, longs → bigint). */
-async function readAvsc(path: string): Promise<{ meta: Record<string, string>; records: unknown[] }> {
-  const records: unknown[] = [];
-  let meta: Record<string, string> = {};
-  await new Promise<void>((resolve, reject) => {
-    avsc
-      .createFileDecoder(path, { parseHook: (s: unknown) => avsc.Type.forSchema(s as avsc.Schema, { registry: { long: bigLong } }) })
-      .on("metadata", (_type: unknown, _codec: unknown, header: { meta: Record<string, Buffer> }) => {
-        meta = Object.fromEntries(Object.entries(header.meta).map(([k, v]) => [k, v.toString("utf8")]));
-      })
-      .on("data", (r: unknown) => records.push(norm(r, "bigint")))
-      .on("error", reject)
-      .on("end", resolve);
-  });
-  return { meta, records };
-}
-
-const PY = `
-import sys, json
-from avro.datafile import DataFileReader
-from avro.io import DatumReader
-def conv(v):
-    if isinstance(v, bool) or v is None or isinstance(v, (float, str)): return v
-    if isinstance(v, int): return v if abs(v) <= 2**53 - 1 else str(v)
-    if isinstance(v, (bytes, bytearray)): return v.hex()
-    if isinstance(v, dict): return {k: conv(x) for k, x in v.items()}
-    if isinstance(v, list): return [conv(x) for x in v]
-    return {"py": type(v).__name__, "str": str(v)}
-with open(sys.argv[1], "rb") as f:
-    r = DataFileReader(f, DatumReader())
-    meta = {k: v.decode("utf-8") for k, v in r.meta.items()}
-    print(json.dumps({"meta": meta, "records": [conv(x) for x in r]}))
-`;
-
-/** Decodes with python3-avro. */
-function readPython(path: string): { meta: Record<string, string>; records: unknown[] } {
-  return JSON.parse(execFileSync("/usr/bin/python3", ["-c", PY, path], { encoding: "utf8", maxBuffer: 1 << 28 }));
-}
 
 /** Canonical form for comparison: bytes → hex; longs → bigint (avsc) or number/string (python). */
 function norm(v: unknown, longs: "bigint" | "python"): unknown {
@@ -117,7 +52,7 @@ const complete = (r: (typeof records)[number]) => ({ digest2: null, ...r, id: Bi
 /** python3-avro applies the `date` logical type: days since epoch come back as a date. */
 const forPython = (r: ReturnType<typeof complete>) => ({
   ...(norm(r, "python") as object),
-  day: { py: "date", str: new Date(r.day * 86_400_000).toISOString().slice(0, 10) },
+  day: { iso: new Date(r.day * 86_400_000).toISOString().slice(0, 10) },
 });
 
 describe("writeAvroContainer read back by independent readers", () => {
@@ -125,15 +60,14 @@ describe("writeAvroContainer read back by independent readers", () => {
     it(`codec ${codec}: avsc and python3-avro decode every value, 64-bit longs exact`, async () => {
       const bytes = writeAvroContainer({ schema, metadata: { "snapshot-id": String(BIG) }, records, codec });
       expect(Array.from(bytes.subarray(0, 4))).toEqual([0x4f, 0x62, 0x6a, 0x01]);
-      const path = toFile(bytes);
       const expected = records.map(complete);
 
-      const a = await readAvsc(path);
+      const a = await avscRead(bytes, { bigLongs: true });
       expect(a.records).toEqual(norm(expected, "bigint"));
       expect(a.meta["avro.codec"]).toBe(codec);
       expect(a.meta["snapshot-id"]).toBe("9007199378197782");
 
-      const p = readPython(path);
+      const p = pythonAvroRead(bytes);
       expect(p.records).toEqual(expected.map(forPython));
       expect((p.records[0] as { id: string }).id).toBe("9007199378197782");
       expect(p.meta["avro.codec"]).toBe(codec);
@@ -150,10 +84,9 @@ describe("writeAvroContainer read back by independent readers", () => {
       // One sync marker after the header and one after each block.
       const markers = Buffer.from(bytes).toString("hex").split(Buffer.from(sync).toString("hex")).length - 1;
       expect(markers).toBeGreaterThan(10);
-      const path = toFile(bytes);
-      const a = await readAvsc(path);
+      const a = await avscRead(bytes, { bigLongs: true });
       expect(a.records.map((r) => (r as { small: number }).small)).toEqual(many.map((_, i) => i));
-      const p = readPython(path);
+      const p = pythonAvroRead(bytes);
       expect(p.records).toHaveLength(1000);
       expect(p.records[999]).toEqual(forPython(complete(many[999])));
     }
@@ -168,11 +101,11 @@ describe("writeAvroContainer read back by independent readers", () => {
 
   it("an empty record list is a valid file with a header and no blocks", async () => {
     for (const codec of ["null", "deflate"] as const) {
-      const path = toFile(writeAvroContainer({ schema, metadata: { k: "v" }, records: [], codec }));
-      const a = await readAvsc(path);
+      const bytes = writeAvroContainer({ schema, metadata: { k: "v" }, records: [], codec });
+      const a = await avscRead(bytes, { bigLongs: true });
       expect(a.records).toEqual([]);
       expect(a.meta.k).toBe("v");
-      const p = readPython(path);
+      const p = pythonAvroRead(bytes);
       expect(p.records).toEqual([]);
       expect(p.meta.k).toBe("v");
     }

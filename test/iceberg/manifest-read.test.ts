@@ -1,41 +1,15 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ManifestEntry, ManifestFile } from "../../src/iceberg/data-file.js";
 import { writeManifest, writeManifestList } from "../../src/iceberg/manifest.js";
 import { readManifest, readManifestList } from "../../src/iceberg/manifest-read.js";
+import { pythonAvroWrite } from "../support/avro-writers.js";
 
 // Manifest lists and manifests written by python3-avro in the spec's Avro schemas (field names
 // and ids from the table spec, "Manifests" and "Manifest Lists", shaped as Java writes them), so
 // the readers are checked against files no Floe code produced.
 
-const dir = mkdtempSync(join(tmpdir(), "floe-manifest-read-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const PY = `
-import sys, json, warnings, avro.schema, avro.datafile, avro.io
-warnings.simplefilter("ignore")  # logicalType "map" on arrays is Iceberg's, unknown to Avro
-p = json.loads(sys.stdin.read(), object_hook=lambda o: bytes.fromhex(o["$b"]) if set(o) == {"$b"} else o)
-w = avro.datafile.DataFileWriter(open(sys.argv[1], "wb"), avro.io.DatumWriter(), avro.schema.parse(json.dumps(p["schema"])), codec="deflate")
-for k, v in p["metadata"].items(): w.set_meta(k, v.encode("utf-8"))
-for r in p["records"]: w.append(r)
-w.close()
-`;
-/** JSON Python parses exactly: bigints as digits, bytes as {"$b": hex}. */
-const toPy = (v: unknown): string =>
-  typeof v === "bigint" ? v.toString()
-  : v instanceof Uint8Array ? JSON.stringify({ $b: Buffer.from(v).toString("hex") })
-  : Array.isArray(v) ? `[${v.map(toPy).join(",")}]`
-  : v && typeof v === "object" ? `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${toPy(x)}`).join(",")}}`
-  : JSON.stringify(v);
-let n = 0;
-function writePython(schema: object, records: unknown[], metadata: Record<string, string> = {}): Uint8Array {
-  const path = join(dir, `m${n++}.avro`);
-  execFileSync("/usr/bin/python3", ["-c", PY, path], { input: toPy({ schema, records, metadata }) });
-  return new Uint8Array(readFileSync(path));
-}
+const writePython = (schema: object, records: unknown[], metadata: Record<string, string> = {}) =>
+  pythonAvroWrite(schema, records, { codec: "deflate", metadata });
 
 const req = (name: string, id: number, type: unknown) => ({ name, type, "field-id": id });
 const opt = (name: string, id: number, type: unknown) => ({ name, type: ["null", type], default: null, "field-id": id });

@@ -1,9 +1,4 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import avsc from "avsc";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { DataFile, ManifestEntry, ManifestFile } from "../../src/iceberg/data-file.js";
 import {
   decimalRequiredBytes,
@@ -15,75 +10,11 @@ import {
   type PartitionType,
 } from "../../src/iceberg/manifest.js";
 import type { PartitionSpec, Schema } from "../../src/iceberg/types.js";
+import { avscRead, pythonAvroRead } from "../support/avro-readers.js";
 
 // Every file is decoded by two readers we did not write (STYLE.md 8): avsc, with a BigInt long type
 // so ids above 2^53 stay exact, and Debian's python3-avro, which also applies the logical types
 // (date, timestamp-micros, time-micros, decimal) and so checks that our annotations are right.
-
-const dir = mkdtempSync(join(tmpdir(), "floe-manifest-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let fileNo = 0;
-const toFile = (bytes: Uint8Array) => {
-  const path = join(dir, `m${fileNo++}.avro`);
-  writeFileSync(path, bytes);
-  return path;
-};
-
-const bigLong = avsc.types.LongType.__with({
-  fromBuffer: (b: Buffer) => b.readBigInt64LE(),
-  toBuffer: (n: bigint) => {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64LE(BigInt(n));
-    return b;
-  },
-  fromJSON: BigInt,
-  toJSON: Number,
-  isValid: (n: unknown) => typeof n === "bigint",
-  compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
-});
-
-/** avsc: header metadata as strings; records with bytes as hex and longs as bigint. */
-async function readAvsc(path: string): Promise<{ meta: Record<string, string>; records: any[] }> {
-  const records: any[] = [];
-  let meta: Record<string, string> = {};
-  await new Promise<void>((resolve, reject) => {
-    avsc
-      .createFileDecoder(path, { parseHook: (s: unknown) => avsc.Type.forSchema(s as avsc.Schema, { registry: { long: bigLong } }) })
-      .on("metadata", (_t: unknown, _c: unknown, header: { meta: Record<string, Buffer> }) => {
-        meta = Object.fromEntries(Object.entries(header.meta).map(([k, v]) => [k, v.toString("utf8")]));
-      })
-      .on("data", (r: unknown) => records.push(hexBytes(r)))
-      .on("error", reject)
-      .on("end", resolve);
-  });
-  return { meta, records };
-}
-const hexBytes = (v: unknown): any =>
-  v instanceof Uint8Array ? Buffer.from(v).toString("hex")
-  : Array.isArray(v) ? v.map(hexBytes)
-  : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, hexBytes(x)]))
-  : v;
-
-const PY = `
-import sys, json, decimal
-from avro.datafile import DataFileReader
-from avro.io import DatumReader
-def conv(v):
-    if isinstance(v, bool) or v is None or isinstance(v, (float, str)): return v
-    if isinstance(v, int): return v if abs(v) <= 2**53 - 1 else str(v)
-    if isinstance(v, (bytes, bytearray)): return v.hex()
-    if isinstance(v, decimal.Decimal): return {"decimal": str(v)}
-    if hasattr(v, "isoformat"): return {"iso": v.isoformat()}
-    if isinstance(v, dict): return {k: conv(x) for k, x in v.items()}
-    if isinstance(v, list): return [conv(x) for x in v]
-    raise TypeError(type(v))
-with open(sys.argv[1], "rb") as f:
-    r = DataFileReader(f, DatumReader())
-    print(json.dumps({"meta": {k: v.decode("utf-8") for k, v in r.meta.items()}, "records": [conv(x) for x in r]}))
-`;
-/** python3-avro: ints beyond 2^53 come back as decimal strings, bytes as hex. */
-const readPython = (path: string): { meta: Record<string, string>; records: any[] } =>
-  JSON.parse(execFileSync("/usr/bin/python3", ["-W", "ignore", "-c", PY, path], { encoding: "utf8" }));
 
 /** Every value of `key` anywhere in a JSON tree (field-id, element-id, name…). */
 const collect = (node: unknown, key: string, out: unknown[] = []): unknown[] => {
@@ -171,9 +102,9 @@ const entries: ManifestEntry[] = [
 describe("writeManifest", () => {
   for (const codec of ["null", "deflate"] as const) {
     it(`codec ${codec}: python3-avro and avsc decode entries, partition tuples and metrics`, async () => {
-      const path = toFile(writeManifest({ schema: tableSchema, spec, partitionType, entries, codec }));
+      const bytes = writeManifest({ schema: tableSchema, spec, partitionType, entries, codec });
 
-      const py = readPython(path);
+      const py = pythonAvroRead(bytes);
       expect(py.records).toHaveLength(2);
       const [added, existing] = py.records;
       expect([added.status, added.snapshot_id, added.sequence_number, added.file_sequence_number]).toEqual([1, null, null, null]);
@@ -211,7 +142,7 @@ describe("writeManifest", () => {
         .toEqual(["3", "2", "2", "data"]);
       expect(py.meta["avro.codec"]).toBe(codec);
 
-      const av = await readAvsc(path);
+      const av = await avscRead(bytes, { bigLongs: true });
       expect(av.records[1].snapshot_id).toBe(BIG);
       // avsc's long registry covers plain "long" only; annotated longs (timestamps, time) come back as
       // numbers, exact here since they are below 2^53. Decimals and uuids stay raw fixed bytes.
@@ -225,7 +156,7 @@ describe("writeManifest", () => {
   }
 
   it("embeds the spec's field ids, element ids and Java's record names in avro.schema", () => {
-    const py = readPython(toFile(writeManifest({ schema: tableSchema, spec, partitionType, entries: [], codec: "deflate" })));
+    const py = pythonAvroRead(writeManifest({ schema: tableSchema, spec, partitionType, entries: [], codec: "deflate" }));
     expect(py.records).toEqual([]);
     const avroSchema = JSON.parse(py.meta["avro.schema"]);
     expect(avroSchema).toEqual(manifestAvroSchema(partitionType));
@@ -283,8 +214,7 @@ describe("writeManifestList", () => {
   for (const codec of ["null", "deflate"] as const) {
     it(`codec ${codec}: both readers decode every manifest_file, snapshot ids exact`, async () => {
       const bytes = writeManifestList({ snapshotId: BIG, parentSnapshotId: BIG - 1n, sequenceNumber: 7n, manifests, codec });
-      const path = toFile(bytes);
-      const py = readPython(path);
+      const py = pythonAvroRead(bytes);
       expect(py.records[0]).toEqual({
         manifest_path: "s3://b/w/ns/t/metadata/x-m0.avro", manifest_length: 7_001, partition_spec_id: 2, content: 0,
         sequence_number: 7, min_sequence_number: 3, added_snapshot_id: BIG_STR, added_files_count: 2, existing_files_count: 1,
@@ -298,7 +228,7 @@ describe("writeManifestList", () => {
       expect(py.records[1]).toMatchObject({ added_snapshot_id: 1, deleted_rows_count: 2, partitions: [], key_metadata: "dead" });
       expect(py.meta).toMatchObject({ "snapshot-id": BIG_STR, "parent-snapshot-id": "9007199254741992", "sequence-number": "7", "format-version": "2" });
 
-      const av = await readAvsc(path);
+      const av = await avscRead(bytes, { bigLongs: true });
       expect(av.records.map((r) => r.added_snapshot_id)).toEqual([BIG, 1n]);
       expect(av.records[0].partitions[0].lower_bound).toBe("07000000");
       expect(av.meta["snapshot-id"]).toBe(BIG_STR);
@@ -306,7 +236,7 @@ describe("writeManifestList", () => {
   }
 
   it("writes parent-snapshot-id \"null\" for a first snapshot and carries the spec's ids", () => {
-    const py = readPython(toFile(writeManifestList({ snapshotId: 1n, parentSnapshotId: null, sequenceNumber: 1n, manifests: [], codec: "deflate" })));
+    const py = pythonAvroRead(writeManifestList({ snapshotId: 1n, parentSnapshotId: null, sequenceNumber: 1n, manifests: [], codec: "deflate" }));
     expect(py.records).toEqual([]);
     expect(py.meta["parent-snapshot-id"]).toBe("null");
     const avroSchema = JSON.parse(py.meta["avro.schema"]);

@@ -6,7 +6,8 @@ import { fromSingleValue } from "../../src/iceberg/values.js";
 import type { PrimitiveType } from "../../src/iceberg/types.js";
 import { DataFileWriter } from "../../src/parquet/writer.js";
 import { bodyBytes } from "../../src/storage/object-store.js";
-import { duckdb, tempFile } from "../support/duckdb.js";
+import { duckdb } from "../support/duckdb.js";
+import { tempFile } from "../support/temp-file.js";
 import { ALL_TYPES, ALL_TYPES_ROWS } from "./all-types.js";
 
 async function writeFile(rows: Record<string, unknown>[], opts: { codec?: string; rowGroupRows?: number } = {}) {

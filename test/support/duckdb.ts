@@ -1,7 +1,4 @@
 import { DuckDBInstance } from "@duckdb/node-api";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 
 /** Runs SQL in a fresh in-memory DuckDB and returns the rows as JSON-friendly objects. */
 export async function duckdb(sql: string): Promise<Record<string, unknown>[]> {
@@ -14,12 +11,4 @@ export async function duckdb(sql: string): Promise<Record<string, unknown>[]> {
     conn.closeSync();
     instance.closeSync();
   }
-}
-
-/** Writes bytes to a temporary file and returns its path (for readers that take files). */
-export function tempFile(name: string, bytes: Uint8Array): string {
-  const dir = mkdtempSync(join(tmpdir(), "floe-"));
-  const path = join(dir, name);
-  writeFileSync(path, bytes);
-  return path;
 }
