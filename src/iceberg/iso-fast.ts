@@ -1,4 +1,4 @@
-import { daysFromCivil } from "./literals.js";
+import { daysFromCivil } from "./datetime.js";
 
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 

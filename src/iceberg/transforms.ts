@@ -4,9 +4,9 @@
  * (Java `Transform.toHumanString` / `TransformUtil`).
  */
 import { FloeError } from "../errors.js";
-import {
-  base64Encode, civilFromDays, floorDiv, formatDecimal, formatTimestamp, formatUuid, typeKind,
-} from "./literals.js";
+import { base64Encode, formatUuid } from "./bytes.js";
+import { civilFromDays, floorDiv, formatTimestamp, MICROS_PER_DAY } from "./datetime.js";
+import { formatDecimal, typeKind } from "./literals.js";
 import { bucketOfHash, longBytesLE, murmur3Hash32 } from "./murmur3.js";
 import { checkInternal, decimalToBytes } from "./values.js";
 import { decimalParams, isPrimitive, typeToString, type IcebergType, type InternalValue, type PrimitiveType } from "./types.js";
@@ -93,7 +93,6 @@ export function transformResultType(transform: Transform | string, sourceType: I
   }
 }
 
-const MICROS_PER_DAY = 86_400_000_000n;
 const MICROS_PER_HOUR = 3_600_000_000n;
 const utf8 = new TextEncoder();
 

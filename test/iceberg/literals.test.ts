@@ -1,8 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { isFloeError } from "../../src/errors.js";
-import {
-  base64Decode, base64Encode, civilFromDays, daysFromCivil, formatLiteral, parseLiteral,
-} from "../../src/iceberg/literals.js";
+import { formatLiteral, parseLiteral } from "../../src/iceberg/literals.js";
 import type { PrimitiveType } from "../../src/iceberg/types.js";
 
 function refusal(type: PrimitiveType, value: unknown): string {
@@ -158,26 +156,5 @@ describe("formatLiteral", () => {
       ["timestamptz", "2017-11-16T22:31:08.123456+00:00"], ["string", "héllo 🧊"], ["fixed[2]", "//8="], ["binary", ""],
     ];
     for (const [type, json] of cases) expect(formatLiteral(type, parseLiteral(type, json))).toEqual(json);
-  });
-});
-
-describe("helpers", () => {
-  test("civil date math agrees with Date for a sweep of days, both sides of 1970", () => {
-    for (let d = -800000; d <= 800000; d += 997) {
-      const date = new Date(d * 86400000);
-      const c = civilFromDays(d);
-      expect([c.year, c.month, c.day]).toEqual([date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate()]);
-      expect(daysFromCivil(c.year, c.month, c.day)).toBe(d);
-    }
-  });
-
-  test("base64 matches the platform encoder for every length 0–20", () => {
-    for (let n = 0; n <= 20; n++) {
-      const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 37 + 250) & 255);
-      const text = base64Encode(bytes);
-      expect(text).toBe(btoa(String.fromCharCode(...bytes)));
-      expect([...base64Decode(text)!]).toEqual([...bytes]);
-    }
-    expect(base64Decode("a b=")).toBeUndefined();
   });
 });
