@@ -14,8 +14,8 @@
  * bigint. Codecs: `null` and `deflate` (raw RFC 1951, via fflate); others are refused by name.
  */
 import { inflateSync } from "fflate";
-import { FloeError } from "../errors.js";
 import type { AvroSchema } from "./avro.js";
+import { ByteReader, fail } from "./avro-byte-reader.js";
 
 /** The decoded contents of an Avro object container file. */
 export interface AvroContainer {
@@ -26,90 +26,9 @@ export interface AvroContainer {
   records: unknown[];
 }
 
-/** Corrupt or unsupported input is an internal fault of the table, not of a client request. */
-function fail(message: string, cause?: unknown): never {
-  throw new FloeError("internal", `avro: ${message}`, { cause });
-}
-
-const utf8 = new TextDecoder();
-
-/** A bounds-checked cursor over one buffer (the header, or one decompressed block). */
-class Reader {
-  readonly view: DataView;
-  constructor(readonly buf: Uint8Array, public what: string, public pos = 0) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
-
-  need(n: number): void {
-    if (this.pos + n > this.buf.length) fail(`unexpected end of data in ${this.what} at byte ${this.pos} (needed ${n} more)`);
-  }
-
-  byte(): number {
-    if (this.pos >= this.buf.length) fail(`unexpected end of data in ${this.what} at byte ${this.pos}`);
-    return this.buf[this.pos++];
-  }
-
-  bool(): boolean {
-    const b = this.byte();
-    if (b > 1) fail(`invalid boolean byte ${b} in ${this.what}`);
-    return b === 1;
-  }
-
-  /** Zig-zag varint int: at most 5 bytes, 32 bits. */
-  int(): number {
-    let n = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      const b = this.byte();
-      n |= (b & 0x7f) << shift;
-      if (b < 0x80) return (n >>> 1) ^ -(n & 1);
-    }
-    return fail(`int varint longer than 5 bytes in ${this.what} at byte ${this.pos}`);
-  }
-
-  /** Zig-zag varint long → bigint. Exact float arithmetic while the value fits in 49 bits. */
-  long(): bigint {
-    let n = 0;
-    let mul = 1;
-    for (let i = 0; i < 7; i++) {
-      const b = this.byte();
-      n += (b & 0x7f) * mul;
-      if (b < 0x80) return BigInt(n % 2 === 0 ? n / 2 : -(n + 1) / 2);
-      mul *= 128;
-    }
-    let z = BigInt(n);
-    for (let shift = 49n; shift < 70n; shift += 7n) {
-      const b = this.byte();
-      z |= BigInt(b & 0x7f) << shift;
-      if (b < 0x80) {
-        z = BigInt.asUintN(64, z);
-        return (z >> 1n) ^ -(z & 1n);
-      }
-    }
-    return fail(`long varint longer than 10 bytes in ${this.what} at byte ${this.pos}`);
-  }
-
-  /** A non-negative length or count that must fit in a JS number. */
-  size(): number {
-    const n = this.long();
-    if (n < 0n || n > BigInt(Number.MAX_SAFE_INTEGER)) fail(`invalid length ${n} in ${this.what} at byte ${this.pos}`);
-    return Number(n);
-  }
-
-  bytes(n: number): Uint8Array {
-    this.need(n);
-    return this.buf.slice(this.pos, (this.pos += n));
-  }
-
-  string(): string {
-    const n = this.size();
-    this.need(n);
-    return utf8.decode(this.buf.subarray(this.pos, (this.pos += n)));
-  }
-}
-
 /** A compiled decoder and the fewest bytes one value can take (to refuse absurd counts early). */
 interface Dec {
-  read: (r: Reader) => unknown;
+  read: (r: ByteReader) => unknown;
   min: number;
 }
 
@@ -135,7 +54,7 @@ function put(obj: Record<string, unknown>, key: string, value: unknown): void {
  * Reads the blocks of an array or map: counts until 0; a negative count is followed by the
  * block's byte size (which lets writers skip blocks; we read them anyway).
  */
-function readBlocks(r: Reader, itemMin: number, each: () => void): void {
+function readBlocks(r: ByteReader, itemMin: number, each: () => void): void {
   for (;;) {
     let n = Number(r.long());
     if (n === 0) return;
@@ -268,7 +187,7 @@ function compileNamed(schema: NamedSchema, type: string, ns: string | undefined,
 export function avroDecoder(schema: AvroSchema): (bytes: Uint8Array) => unknown {
   const dec = compile(schema, undefined, new Map());
   return (bytes) => {
-    const r = new Reader(bytes, "value");
+    const r = new ByteReader(bytes, "value");
     const v = dec.read(r);
     if (r.pos !== bytes.length) fail(`${bytes.length - r.pos} trailing bytes after the value`);
     return v;
@@ -287,10 +206,10 @@ const MAGIC = [0x4f, 0x62, 0x6a, 0x01]; // "Obj" 0x01
  */
 export function readAvroContainer(bytes: Uint8Array): AvroContainer {
   if (bytes.length < 4 || MAGIC.some((b, i) => bytes[i] !== b)) fail("not an Avro object container file (bad magic)");
-  const r = new Reader(bytes, "header", 4);
+  const r = new ByteReader(bytes, "header", 4);
 
   const metadata: Record<string, string> = {};
-  readBlocks(r, 2, () => put(metadata, r.string(), utf8.decode(r.bytes(r.size()))));
+  readBlocks(r, 2, () => put(metadata, r.string(), r.string()));
   const sync = r.bytes(16);
 
   const schemaJson = metadata["avro.schema"];
@@ -324,7 +243,7 @@ export function readAvroContainer(bytes: Uint8Array): AvroContainer {
         fail(`block ${block}: deflate data is corrupt (${(e as Error).message})`, e);
       }
     }
-    const br = new Reader(data, `block ${block}`);
+    const br = new ByteReader(data, `block ${block}`);
     if (count * dec.min > data.length) fail(`block ${block}: ${count} records cannot fit in ${data.length} bytes`);
     for (let i = 0; i < count; i++) records.push(dec.read(br));
     if (br.pos !== data.length) fail(`block ${block}: ${data.length - br.pos} bytes left after ${count} records`);

@@ -12,6 +12,10 @@
  * what Avro's `deflate` codec stores.
  */
 import { deflateSync } from "fflate";
+import { ByteWriter } from "./avro-byte-writer.js";
+
+// avroEncoder's encoders append to a ByteWriter, so callers get it from here too.
+export { ByteWriter };
 
 /** A JSON-form Avro schema: a primitive or named-type reference, a union, or a complex type. */
 export type AvroSchema = string | AvroSchema[] | AvroComplex;
@@ -38,94 +42,6 @@ export interface AvroField {
 
 /** Avro's codecs that this writer supports. */
 export type AvroCodec = "null" | "deflate";
-
-/** A growable byte buffer: amortized doubling instead of one allocation per value. */
-export class ByteWriter {
-  buf: Uint8Array;
-  pos = 0;
-  private view: DataView;
-  private static readonly utf8 = new TextEncoder();
-
-  constructor(initial = 1024) {
-    this.buf = new Uint8Array(initial);
-    this.view = new DataView(this.buf.buffer);
-  }
-
-  ensure(extra: number): void {
-    if (this.pos + extra <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + extra) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
-  }
-
-  byte(b: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = b;
-  }
-
-  bytes(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
-  }
-
-  /** Zig-zag varint of a 64-bit long; numbers take a float fast path while exact. */
-  long(n: number | bigint): void {
-    this.ensure(10);
-    if (typeof n === "number" && Math.abs(n) < 2 ** 52) {
-      let z = n >= 0 ? n * 2 : -n * 2 - 1;
-      while (z > 0x7f) {
-        this.buf[this.pos++] = (z % 128) | 0x80;
-        z = Math.floor(z / 128);
-      }
-      this.buf[this.pos++] = z;
-      return;
-    }
-    const b = BigInt.asIntN(64, BigInt(n));
-    let z = BigInt.asUintN(64, (b << 1n) ^ (b >> 63n));
-    while (z > 0x7fn) {
-      this.buf[this.pos++] = Number(z & 0x7fn) | 0x80;
-      z >>= 7n;
-    }
-    this.buf[this.pos++] = Number(z);
-  }
-
-  float(x: number): void {
-    this.ensure(4);
-    this.view.setFloat32(this.pos, x, true);
-    this.pos += 4;
-  }
-
-  double(x: number): void {
-    this.ensure(8);
-    this.view.setFloat64(this.pos, x, true);
-    this.pos += 8;
-  }
-
-  /** Length-prefixed UTF-8, encoded straight into the buffer (no temporary array). */
-  string(s: string): void {
-    // Leave room for the longest length prefix, encode, then slide the text left to the prefix.
-    this.ensure(10 + s.length * 3);
-    const start = this.pos + 10;
-    const { written } = ByteWriter.utf8.encodeInto(s, this.buf.subarray(start));
-    this.long(written);
-    this.buf.copyWithin(this.pos, start, start + written);
-    this.pos += written;
-  }
-
-  /** Length-prefixed bytes. */
-  lengthPrefixed(b: Uint8Array): void {
-    this.long(b.length);
-    this.bytes(b);
-  }
-
-  result(): Uint8Array {
-    return this.buf.slice(0, this.pos);
-  }
-}
 
 type Encode = (w: ByteWriter, value: unknown, path: string) => void;
 /** Predicate used to pick a union branch for a value. */
