@@ -16,7 +16,14 @@ export default defineConfig({
         },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            // The pool serves no S3 API (TOOLCHAIN.md): the lake goes through the R2 binding here;
+            // the S3 path is tested end to end against wrangler dev.
+            miniflare: { bindings: { LAKE_ACCESS: "binding", FLOE_INGEST_TOKEN: "test-ingest-token", FLOE_ADMIN_TOKEN: "test-admin-token", MAX_BODY_BYTES: "1048576" } },
+          }),
+        ],
         test: {
           name: "workerd",
           include: ["test/**/*.workerd.test.ts"],

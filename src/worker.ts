@@ -1,10 +1,11 @@
-import { Hono } from "hono";
+import type { Env } from "./config.js";
+import { app } from "./http/app.js";
+import { consume } from "./queue/consumer.js";
 
-/** The Worker's HTTP surface. Only `GET /healthz` exists until the edge pipeline lands. */
-export const app = new Hono();
+export { TableDO } from "./durable/table-do.js";
 
-app.get("/healthz", (c) => c.json({ ok: true, service: "floe" }));
-
+/** The Worker: the HTTP API, and the consumer of the ingest queue and its dead-letter queue. */
 export default {
   fetch: app.fetch,
-} satisfies ExportedHandler;
+  queue: consume,
+} satisfies ExportedHandler<Env>;

@@ -122,12 +122,12 @@ export async function appendBatches(store: ObjectStore, loc: TableLocation, batc
 }
 
 /** A declared or inferred struct as a first schema: ids 1..n in the spec's order, id 0. */
-function freshSchema(t: StructType): Schema {
+export function freshSchema(t: StructType): Schema {
   return { ...assignFreshIds(t, idCounter(0)), "schema-id": 0 };
 }
 
 /** Resolves partition fields named by source column into a spec with ids from 1000. */
-function specFor(schema: Schema, by: PartitionBy[]): PartitionSpec {
+export function specFor(schema: Schema, by: PartitionBy[]): PartitionSpec {
   const spec: PartitionSpec = {
     "spec-id": 0,
     fields: by.map((p, i) => {

@@ -20,6 +20,8 @@ export interface AppendOptions {
   now?: () => number;
   /** Attempts on a commit conflict before giving up with the (retryable) conflict. */
   maxAttempts?: number;
+  /** The table as the caller last read it (a single committer keeps it): saves re-reading it; a stale one costs a conflict and a re-read. */
+  base?: LoadedTable;
   /** Avro codec of manifests and manifest lists. */
   avroCodec?: "deflate" | "null";
 }
@@ -41,7 +43,7 @@ export async function appendFiles(store: ObjectStore, loc: TableLocation, files:
   const now = opts.now ?? Date.now;
   const codec = opts.avroCodec ?? "deflate";
   const snapshotId = randomSnapshotId();
-  let base = await loadTable(store, loc);
+  let base = opts.base ?? (await loadTable(store, loc));
   if (!base) throw new FloeError("not_found", `table ${loc.uri} does not exist`, { details: { table: loc.uri } });
   const schema = opts.schema ?? currentSchema(base.metadata);
   const startSchemaId = opts.baseSchemaId ?? base.metadata["current-schema-id"];

@@ -80,6 +80,11 @@ function merge(a: IcebergType | undefined, b: IcebergType | undefined, row: numb
   });
 }
 
+/** Merges two inferred shapes (e.g. of two messages' rows); `row` names where `b` came from in errors. */
+export function mergeInferred(a: StructType, b: StructType, row = 0): StructType {
+  return mergeStruct(a, b, row, "");
+}
+
 function mergeStruct(a: StructType, b: StructType, row: number, path: string, values?: Record<string, unknown>): StructType {
   if (b.fields.length === 0) return a;
   const fields = a.fields.slice();

@@ -1,0 +1,71 @@
+import { z } from "zod";
+import { FloeError } from "./errors.js";
+import type { IngestMessage } from "./queue/messages.js";
+import type { TableDO } from "./durable/table-do.js";
+
+/** The Worker's bindings and variables, as wrangler.toml and the secrets define them. */
+export interface Env {
+  LAKE: R2Bucket;
+  INGEST: Queue<IngestMessage>;
+  TABLES: DurableObjectNamespace<TableDO>;
+  LAKE_BUCKET?: string;
+  WAREHOUSE?: string;
+  AUTO_CREATE_TABLES?: string;
+  FLOE_INGEST_TOKEN?: string;
+  FLOE_ADMIN_TOKEN?: string;
+  S3_ENDPOINT?: string;
+  S3_ACCESS_KEY_ID?: string;
+  S3_SECRET_ACCESS_KEY?: string;
+  /** `s3` (default): the lake is written through R2's S3 API. `binding`: through the R2 binding (the Vitest pool, which serves no S3 API). */
+  LAKE_ACCESS?: string;
+  /** Largest accepted request body, decompressed, in bytes (default 16 MiB). */
+  MAX_BODY_BYTES?: string;
+  /** Test-only fault injection (see src/faults.ts); never set in production. */
+  FLOE_FAULTS?: string;
+}
+
+const nonEmpty = (name: string, hint: string) => z.string({ error: `${name} is missing (${hint})` }).min(1, `${name} is empty (${hint})`);
+const secret = (name: string) => nonEmpty(name, `set it with \`wrangler secret put ${name}\`, or in .dev.vars locally`);
+
+const LakeConfig = z.object({
+  LAKE_BUCKET: nonEmpty("LAKE_BUCKET", "the R2 bucket of the lake, a var in wrangler.toml"),
+  WAREHOUSE: z.string().regex(/^[A-Za-z0-9_\-/]*$/, "WAREHOUSE may hold letters, digits, _ - and /").default("warehouse"),
+  LAKE_ACCESS: z.enum(["s3", "binding"]).default("s3"),
+});
+const S3Config = z.object({
+  S3_ENDPOINT: nonEmpty("S3_ENDPOINT", "https://<account id>.r2.cloudflarestorage.com; wrangler var or secret").url("S3_ENDPOINT must be a URL"),
+  S3_ACCESS_KEY_ID: secret("S3_ACCESS_KEY_ID"),
+  S3_SECRET_ACCESS_KEY: secret("S3_SECRET_ACCESS_KEY"),
+});
+
+export type LakeConfig = z.infer<typeof LakeConfig> & { s3?: z.infer<typeof S3Config> };
+
+function parse<T>(schema: z.ZodType<T>, env: unknown): T {
+  const r = schema.safeParse(env);
+  if (r.success) return r.data;
+  const problems = r.error.issues.map((i) => i.message).join("; ");
+  throw new FloeError("misconfigured", `configuration: ${problems}`, { details: { missing: r.error.issues.map((i) => i.path.join(".")) } });
+}
+
+/** Where and how the lake is written; validated at first use, naming what is missing. */
+export function lakeConfig(env: Env): LakeConfig {
+  const lake = parse(LakeConfig, env);
+  return lake.LAKE_ACCESS === "s3" ? { ...lake, s3: parse(S3Config, env) } : lake;
+}
+
+/** A token the Worker needs for a route: refused loudly when unset, so production never runs open. */
+export function requiredToken(env: Env, name: "FLOE_INGEST_TOKEN" | "FLOE_ADMIN_TOKEN"): string {
+  return parse(z.object({ [name]: secret(name) }), env)[name] as string;
+}
+
+/** Whether tables are created on their first write (default true). */
+export function autoCreate(env: Env): boolean {
+  return (env.AUTO_CREATE_TABLES ?? "true").toLowerCase() !== "false";
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+export function maxBodyBytes(env: Env): number {
+  const n = Number(env.MAX_BODY_BYTES ?? DEFAULT_MAX_BODY_BYTES);
+  return Number.isFinite(n) && n > 0 ? n : DEFAULT_MAX_BODY_BYTES;
+}

@@ -1,0 +1,281 @@
+import { DurableObject } from "cloudflare:workers";
+import { autoCreate, type Env } from "../config.js";
+import { FloeError, isFloeError, toRpc } from "../errors.js";
+import { maybeFail, parseFaults } from "../faults.js";
+import { appendFiles } from "../iceberg/append.js";
+import { newTableMetadata, type Update } from "../iceberg/commit.js";
+import type { DataFile } from "../iceberg/data-file.js";
+import { unionByName } from "../iceberg/evolve.js";
+import { currentSchema } from "../iceberg/metadata.js";
+import { specFor, freshSchema, type PartitionBy } from "../iceberg/append-rows.js";
+import { indexById, maxFieldId } from "../iceberg/schema.js";
+import { commitTable, loadTable, type LoadedTable } from "../iceberg/table.js";
+import type { Schema, StructType } from "../iceberg/types.js";
+import { parseTableName } from "../names.js";
+import { lakeStore, locationOf } from "../storage/lake.js";
+import type { ObjectStore } from "../storage/object-store.js";
+import { checkFence, claimKeys, commitBatches, commitFences, getMeta, migrate, pruneKeys, releaseKeys, setMeta } from "./keys.js";
+import { tableStatus, type TableConfig, type TableInfo } from "./table-info.js";
+
+const LEASE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+interface PendingCommit {
+  batchId: string;
+  fence: number;
+  files: DataFile[];
+  schemaId: number;
+  resolve: (r: CommitResult) => void;
+  reject: (e: unknown) => void;
+}
+
+export interface CommitResult {
+  snapshotId: bigint;
+  sequenceNumber: number;
+  metadataLocation: string;
+  /** How many claims this snapshot carried (group commit). */
+  groupSize: number;
+}
+
+/**
+ * One per table: the table's only committer. It serializes commits (and groups those that arrive
+ * while one is being written into the next snapshot), holds the table's config and its dedupe
+ * ledger in SQLite, and answers status. The table's metadata itself lives in the lake; this object
+ * caches the last version it wrote and re-reads the lake when a commit may have been left in doubt.
+ */
+export class TableDO extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private table: LoadedTable | null | undefined;
+  private pending: PendingCommit[] = [];
+  private flushing: Promise<void> | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    ctx.blockConcurrencyWhile(async () => migrate(this.sql));
+  }
+
+  private get store(): ObjectStore {
+    return lakeStore(this.env);
+  }
+
+  private name(): string {
+    const n = getMeta(this.sql, "name");
+    if (!n) throw new FloeError("internal", "table object used before it was named");
+    return n;
+  }
+
+  private config(): TableConfig {
+    const raw = getMeta(this.sql, "config");
+    return raw ? (JSON.parse(raw) as TableConfig) : { mode: "evolve", partitionBy: [], properties: {} };
+  }
+
+  /** The table as last committed; read from the lake once per object lifetime, and after doubt. */
+  private async loaded(name: string, fresh = false): Promise<LoadedTable | null> {
+    if (fresh || this.table === undefined) {
+      setMeta(this.sql, "name", name);
+      this.table = await loadTable(this.store, locationOf(this.env, parseTableName(name)));
+      await this.reconcile();
+    }
+    return this.table;
+  }
+
+  /**
+   * A commit whose metadata file may exist though its keys were not marked (the object died, or
+   * the store failed after writing): the lake decides. Batches named in any snapshot's
+   * `floe.batch-ids` are committed; the others' claims stand until their leases end.
+   */
+  private async reconcile(): Promise<void> {
+    const doubt = JSON.parse(getMeta(this.sql, "in_doubt") ?? "[]") as string[];
+    if (!doubt.length) return;
+    const t = await loadTable(this.store, locationOf(this.env, parseTableName(this.name())));
+    this.table = t;
+    const landed = new Set((t?.metadata.snapshots ?? []).flatMap((s) => (s.summary["floe.batch-ids"] ?? "").split(",")));
+    const found = doubt.filter((b) => landed.has(b));
+    this.ctx.storage.transactionSync(() => {
+      commitBatches(this.sql, found, Date.now());
+      setMeta(this.sql, "in_doubt", "[]");
+    });
+  }
+
+  async info(name: string): Promise<TableInfo> {
+    return guard(async () => tableStatus(name, this.config(), await this.loaded(name), this.sql));
+  }
+
+  /** `PUT /v1/tables/{table}`: creates the table or alters its schema (evolution rules), config and properties. */
+  async configure(name: string, req: { schema?: StructType; partitionBy?: PartitionBy[]; idField?: string; mode?: "evolve" | "strict"; properties?: Record<string, string> }): Promise<TableInfo> {
+    return guard(() => this.configureNow(name, req));
+  }
+
+  private async configureNow(name: string, req: Parameters<TableDO["configure"]>[1]): Promise<TableInfo> {
+    const t = await this.loaded(name);
+    const prev = this.config();
+    if (t && req.partitionBy && JSON.stringify(req.partitionBy) !== JSON.stringify(prev.partitionBy)) {
+      throw new FloeError("invalid_input", "changing the partition spec of an existing table is not supported yet", { details: { field: "partitionBy" } });
+    }
+    const config: TableConfig = {
+      mode: req.mode ?? prev.mode,
+      idField: req.idField ?? prev.idField,
+      partitionBy: req.partitionBy ?? prev.partitionBy,
+      properties: { ...prev.properties, ...(req.properties ?? {}) },
+    };
+    const loc = locationOf(this.env, parseTableName(name));
+    if (!t && req.schema) {
+      const schema = freshSchema(req.schema);
+      const create = newTableMetadata({ tableUuid: crypto.randomUUID(), location: loc.uri, schema, spec: specFor(schema, config.partitionBy), properties: config.properties, now: Date.now() });
+      this.table = await commitTable(this.store, loc, { requirements: [{ type: "assert-create" }], updates: [] }, { now: Date.now(), create, base: null });
+    } else if (t) {
+      const updates: Update[] = [];
+      if (req.schema) {
+        const u = unionByName(currentSchema(t.metadata), req.schema, t.metadata["last-column-id"], { inferred: false });
+        if (u.changed) updates.push({ action: "add-schema", schema: { ...u.schema, "schema-id": nextSchemaId(t) }, "last-column-id": u.lastColumnId }, { action: "set-current-schema", "schema-id": -1 });
+      }
+      if (req.properties && Object.keys(req.properties).length) updates.push({ action: "set-properties", updates: req.properties });
+      if (updates.length) this.table = await this.commitMetadata(t, updates);
+    }
+    setMeta(this.sql, "config", JSON.stringify(config));
+    return tableStatus(name, config, this.table ?? null, this.sql);
+  }
+
+  /**
+   * The schema a batch of rows needs: the current one, or (mode `evolve`) one with the new fields
+   * the consumer inferred, committed as a schema-only metadata change. Creates an auto-created
+   * table from the shape on its first write. Serialized here so that new field ids are unique.
+   */
+  async ensureSchema(name: string, shape: StructType): Promise<TableInfo> {
+    return guard(() => this.ensureSchemaNow(name, shape));
+  }
+
+  private async ensureSchemaNow(name: string, shape: StructType): Promise<TableInfo> {
+    const t = await this.loaded(name);
+    const config = this.config();
+    if (!t) {
+      if (!autoCreate(this.env) && getMeta(this.sql, "config") === undefined) throw new FloeError("not_found", `table ${name} does not exist`, { details: { table: name } });
+      const schema = freshSchema(shape);
+      const loc = locationOf(this.env, parseTableName(name));
+      const create = newTableMetadata({ tableUuid: crypto.randomUUID(), location: loc.uri, schema, spec: specFor(schema, config.partitionBy), properties: config.properties, now: Date.now() });
+      this.table = await commitTable(this.store, loc, { requirements: [{ type: "assert-create" }], updates: [] }, { now: Date.now(), create, base: null });
+    } else if (config.mode === "evolve") {
+      const u = unionByName(currentSchema(t.metadata), shape, t.metadata["last-column-id"], { inferred: true });
+      if (u.changed) this.table = await this.commitMetadata(t, [{ action: "add-schema", schema: { ...u.schema, "schema-id": nextSchemaId(t) }, "last-column-id": u.lastColumnId }, { action: "set-current-schema", "schema-id": -1 }]);
+    }
+    return tableStatus(name, config, this.table ?? null, this.sql);
+  }
+
+  private async commitMetadata(t: LoadedTable, updates: Update[]): Promise<LoadedTable> {
+    const loc = locationOf(this.env, parseTableName(this.name()));
+    return commitTable(this.store, loc, { requirements: [{ type: "assert-table-uuid", uuid: t.metadata["table-uuid"] }, { type: "assert-current-schema-id", "current-schema-id": t.metadata["current-schema-id"] }], updates }, { now: Date.now(), base: t });
+  }
+
+  /** Step 1 of the commit protocol: which keys this batch may write, under which fence. */
+  async claim(name: string, batchId: string, keys: string[]): Promise<{ fence: number; status: Uint8Array; info: TableInfo }> {
+    return guard(() => this.claimNow(name, batchId, keys));
+  }
+
+  private async claimNow(name: string, batchId: string, keys: string[]): Promise<{ fence: number; status: Uint8Array; info: TableInfo }> {
+    await this.loaded(name);
+    const r = this.ctx.storage.transactionSync(() => claimKeys(this.sql, batchId, keys, Date.now(), LEASE_MS));
+    if (r.duplicates) setMeta(this.sql, "duplicates", String(Number(getMeta(this.sql, "duplicates") ?? 0) + r.duplicates));
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + DAY_MS / 24);
+    return { fence: r.fence, status: r.status, info: tableStatus(name, this.config(), this.table ?? null, this.sql) };
+  }
+
+  /** Step 3: commits a claimed batch's files; batches arriving meanwhile share the next snapshot. */
+  commit(name: string, batchId: string, fence: number, files: DataFile[], schemaId: number): Promise<CommitResult> {
+    setMeta(this.sql, "name", name);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ batchId, fence, files, schemaId, resolve, reject: (e) => reject(toRpc(e)) });
+      this.flushing ??= this.flushLoop().finally(() => (this.flushing = undefined));
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.pending.length) await this.flushGroup(this.pending.splice(0));
+  }
+
+  private async flushGroup(group: PendingCommit[]): Promise<void> {
+    const name = this.name();
+    const now = Date.now();
+    let t = await this.loaded(name);
+    if (getMeta(this.sql, "in_doubt") !== "[]" && getMeta(this.sql, "in_doubt") !== undefined) {
+      await this.reconcile();
+      t = this.table ?? null;
+    }
+    const ok: PendingCommit[] = [];
+    for (const g of group) {
+      const why = checkFence(this.sql, g.batchId, g.fence, now) ?? (t ? incompatible(currentSchema(t.metadata), t, g.schemaId) : `table ${name} does not exist`);
+      if (why) g.reject(new FloeError("commit_conflict", `commit refused: ${why}; claim again`, { retryable: true }));
+      else ok.push(g);
+    }
+    if (!ok.length || !t) return;
+    const ids = ok.map((g) => g.batchId);
+    setMeta(this.sql, "in_doubt", JSON.stringify(ids));
+    try {
+      const r = await appendFiles(this.store, locationOf(this.env, parseTableName(name)), ok.flatMap((g) => g.files), {
+        base: t,
+        summary: { "floe.batch-ids": ids.join(","), "floe.claims": String(ok.length) },
+      });
+      maybeFail(parseFaults(this.env.FLOE_FAULTS), "after-metadata");
+      this.ctx.storage.transactionSync(() => {
+        commitFences(this.sql, ok.map((g) => g.fence), Date.now());
+        setMeta(this.sql, "in_doubt", "[]");
+        setMeta(this.sql, "last_commit_at", String(Date.now()));
+      });
+      this.table = r.table;
+      for (const g of ok) g.resolve({ snapshotId: r.snapshotId, sequenceNumber: r.sequenceNumber, metadataLocation: r.table.metadataLocation, groupSize: ok.length });
+    } catch (e) {
+      // The metadata file may or may not exist now: the lake decides, before anyone claims again.
+      this.table = undefined;
+      const err = isFloeError(e) ? e : new FloeError("storage_unavailable", `commit failed: ${(e as Error).message}`, { cause: e, retryable: true });
+      for (const g of ok) g.reject(err);
+    }
+  }
+
+  /** Gives up claimed keys whose rows were quarantined instead of written. */
+  async release(name: string, fence: number, keys: string[]): Promise<void> {
+    setMeta(this.sql, "name", name);
+    this.ctx.storage.transactionSync(() => releaseKeys(this.sql, fence, keys));
+  }
+
+  /** Counts messages sent to the quarantine, for status. */
+  async quarantined(name: string, n: number): Promise<void> {
+    setMeta(this.sql, "name", name);
+    setMeta(this.sql, "quarantined", String(Number(getMeta(this.sql, "quarantined") ?? 0) + n));
+  }
+
+  /** Forgets keys older than the dedupe window (property `floe.dedupe-window-days`, default 7). */
+  override async alarm(): Promise<void> {
+    const days = Number(this.config().properties["floe.dedupe-window-days"] ?? 7);
+    pruneKeys(this.sql, Date.now(), (Number.isFinite(days) && days > 0 ? days : 7) * DAY_MS);
+    await this.ctx.storage.setAlarm(Date.now() + DAY_MS / 24);
+  }
+}
+
+/** Runs an RPC method so that a FloeError reaches the caller whole (see `toRpc`). */
+async function guard<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw toRpc(e);
+  }
+}
+
+function nextSchemaId(t: LoadedTable): number {
+  return Math.max(...t.metadata.schemas.map((s) => s["schema-id"])) + 1;
+}
+
+/**
+ * Files written under an older schema may join a snapshot of the current one if every column they
+ * hold still exists with the same type: evolution here only adds columns, which read as null.
+ */
+function incompatible(current: Schema, t: LoadedTable, fileSchemaId: number): string | undefined {
+  if (fileSchemaId === current["schema-id"]) return undefined;
+  const old = t.metadata.schemas.find((s) => s["schema-id"] === fileSchemaId);
+  if (!old) return `schema ${fileSchemaId} is unknown`;
+  const now = indexById(current);
+  for (const [id, f] of indexById(old)) {
+    const c = now.get(id);
+    if (!c || JSON.stringify(c.type) !== JSON.stringify(f.type)) return `column ${f.path} changed since the files were written`;
+  }
+  return maxFieldId(old) > maxFieldId(current) ? "schema went back" : undefined;
+}

@@ -1,0 +1,44 @@
+import { FloeError } from "./errors.js";
+import type { Body, ObjectStore, PutOptions } from "./storage/object-store.js";
+
+/**
+ * Test-only fault injection, driven by the `FLOE_FAULTS` variable: `name:probability` pairs, e.g.
+ * `after-claim:0.2,s3-put:0.1`. The end-to-end tests start `wrangler dev` with it to crash the
+ * consumer at each step of the commit protocol and to fail S3 writes, and then check that every
+ * event is in the table exactly once. Unset (as in production), nothing here ever fires.
+ *
+ * Points: `after-claim`, `after-write` (Parquet written, not committed), `after-metadata` (the
+ * Durable Object wrote the metadata file but did not record it), `before-ack`, `s3-put`.
+ */
+export type FaultPoint = "after-claim" | "after-write" | "after-metadata" | "before-ack" | "s3-put";
+
+export function parseFaults(spec: string | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const part of (spec ?? "").split(",")) {
+    const [name, p] = part.split(":");
+    if (name && Number(p) > 0) out.set(name.trim(), Number(p));
+  }
+  return out;
+}
+
+/** Throws an injected crash at `point` with the configured probability. */
+export function maybeFail(faults: Map<string, number>, point: FaultPoint): void {
+  const p = faults.get(point);
+  if (p !== undefined && Math.random() < p) throw new Error(`injected fault: ${point}`);
+}
+
+/** A store whose puts fail (before writing anything) with the `s3-put` probability. */
+export function faultyStore(inner: ObjectStore, faults: Map<string, number>): ObjectStore {
+  const p = faults.get("s3-put");
+  if (!p) return inner;
+  return {
+    get: (k) => inner.get(k),
+    getStream: (k) => inner.getStream(k),
+    list: (prefix, o) => inner.list(prefix, o),
+    delete: (k) => inner.delete(k),
+    put: (key: string, body: Body, opts?: PutOptions) => {
+      if (Math.random() < p) return Promise.reject(new FloeError("storage_unavailable", `injected fault: s3-put ${key}`));
+      return inner.put(key, body, opts);
+    },
+  };
+}

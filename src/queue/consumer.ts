@@ -1,0 +1,176 @@
+import type { Env } from "../config.js";
+import type { CommitResult } from "../durable/table-do.js";
+import { ClaimStatus } from "../durable/keys.js";
+import type { TableInfo } from "../durable/table-info.js";
+import { FloeError, isFloeError, rpc } from "../errors.js";
+import { maybeFail, parseFaults } from "../faults.js";
+import { inferStruct, mergeInferred } from "../iceberg/infer.js";
+import { compileRowConverter } from "../iceberg/rows.js";
+import type { StructType } from "../iceberg/types.js";
+import { PartitionedFileWriter } from "../iceberg/write-files.js";
+import { parseTableName } from "../names.js";
+import { bindingStore, lakeStore, locationOf } from "../storage/lake.js";
+import { parseMessage, type IngestMessage } from "./messages.js";
+import { quarantine } from "./quarantine.js";
+import { messageRows, rowKey } from "./rows.js";
+
+/** Attempts before a message is quarantined with its last error (wrangler.toml: max_retries = 5). */
+export const MAX_ATTEMPTS = 6;
+const DEAD_LETTER_QUEUE = "floe-dead-letter";
+
+interface Item {
+  msg: Message<unknown>;
+  body: IngestMessage;
+  keys: string[];
+  /** Set when the message was quarantined instead of written. */
+  dropped?: boolean;
+}
+
+/**
+ * The queue consumer: groups a batch by table and, per table, runs the commit protocol: claim the
+ * keys at the table's Durable Object, write one set of Parquet files of the fresh rows through the
+ * S3 API, commit, then ack. Retryable failures retry the messages with a delay; messages that can
+ * never be written go to the quarantine with their reason.
+ */
+export async function consume(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  if (batch.queue === DEAD_LETTER_QUEUE) {
+    for (const msg of batch.messages) {
+      const table = typeof (msg.body as { table?: unknown })?.table === "string" ? (msg.body as { table: string }).table : "_unknown";
+      await quarantine(env, table, msg, `delivery failed ${msg.attempts} times (dead-letter queue)`, "retries_exhausted");
+      msg.ack();
+    }
+    return;
+  }
+  const byTable = new Map<string, Item[]>();
+  for (const msg of batch.messages) {
+    try {
+      const body = parseMessage(msg.body);
+      const table = parseTableName(body.table).full;
+      if (!byTable.has(table)) byTable.set(table, []);
+      byTable.get(table)!.push({ msg, body, keys: [] });
+    } catch (e) {
+      await quarantine(env, "_invalid", msg, (e as Error).message, "invalid_message");
+      msg.ack();
+    }
+  }
+  await Promise.all([...byTable].map(([table, items]) => consumeTable(env, table, items)));
+}
+
+async function consumeTable(env: Env, table: string, items: Item[]): Promise<void> {
+  try {
+    await writeTable(env, table, items);
+  } catch (e) {
+    const retry = !isFloeError(e) || e.retryable || e.code === "misconfigured" || e.code === "internal";
+    for (const it of items) {
+      if (it.dropped) continue;
+      if (retry && it.msg.attempts < MAX_ATTEMPTS) it.msg.retry({ delaySeconds: Math.min(60, 2 ** it.msg.attempts) });
+      else {
+        await quarantine(env, table, it.msg, (e as Error).message, isFloeError(e) ? e.code : "error");
+        it.msg.ack();
+      }
+    }
+  }
+}
+
+async function writeTable(env: Env, table: string, items: Item[]): Promise<void> {
+  const faults = parseFaults(env.FLOE_FAULTS);
+  const stub = env.TABLES.get(env.TABLES.idFromName(table));
+  let info: TableInfo = await rpc(stub.info(table));
+  const name = parseTableName(table);
+
+  // Keys: known from the envelope, unless the table keys rows by a field of their own.
+  for (const it of items) {
+    if (!info.idField) {
+      it.keys = Array.from({ length: it.body.kind === "events" ? it.body.count : it.body.count }, (_, i) => rowKey(it.body, null, null, (it.body.kind === "events" ? it.body.firstIndex : 0) + i));
+      continue;
+    }
+    try {
+      for await (const { first, rows } of messageRows(env, it.body)) rows.forEach((r, i) => it.keys.push(rowKey(it.body, info.idField, r, first + i)));
+    } catch (e) {
+      if (!isFloeError(e, "invalid_input")) throw e;
+      await drop(env, table, it, e);
+    }
+  }
+  const live = items.filter((it) => !it.dropped);
+  const batchId = crypto.randomUUID();
+  const claim = await rpc(stub.claim(table, batchId, live.flatMap((it) => it.keys)));
+  maybeFail(faults, "after-claim");
+  info = claim.info;
+
+  // Per message: which of its rows are fresh, and whether any is held by another live claim.
+  let at = 0;
+  const fresh = new Map<Item, Set<number>>();
+  const busy = new Set<Item>();
+  for (const it of live) {
+    const set = new Set<number>();
+    it.keys.forEach((_, i) => {
+      const s = claim.status[at + i];
+      if (s === ClaimStatus.Fresh) set.add(i);
+      else if (s === ClaimStatus.Busy) busy.add(it);
+    });
+    at += it.keys.length;
+    if (set.size) fresh.set(it, set);
+  }
+
+  let result: CommitResult | undefined;
+  if (fresh.size) {
+    // Schema: new fields (mode evolve) or a first write (table created from its rows).
+    let shape: StructType | undefined;
+    if (!info.exists || info.mode === "evolve") {
+      for (const [it, set] of fresh) {
+        for await (const { first, rows } of messageRows(env, it.body)) {
+          const mine = rows.filter((_, i) => set.has(first + i - firstOf(it.body)));
+          const s = inferStruct(mine, 0, info.schema ?? undefined);
+          shape = shape ? mergeInferred(shape, s) : s;
+        }
+      }
+      if (shape && (shape.fields.length || !info.exists)) info = await rpc(stub.ensureSchema(table, shape));
+    }
+    if (!info.schema || !info.partitionSpec) throw new FloeError("not_found", `table ${table} has no schema yet`);
+    const schema = info.schema;
+    const writer = new PartitionedFileWriter(lakeStore(env), locationOf(env, name), schema, info.partitionSpec, {
+      codec: info.properties["write.parquet.compression-codec"],
+      targetFileBytes: Number(info.properties["write.target-file-size-bytes"] ?? 0) || undefined,
+    });
+    const convert = compileRowConverter(schema, { unknownFields: info.mode === "strict" ? "error" : "ignore" });
+    for (const [it, set] of fresh) {
+      try {
+        for await (const { first, rows } of messageRows(env, it.body)) {
+          const base = first - firstOf(it.body);
+          const mine = rows.filter((_, i) => set.has(base + i));
+          await writer.write(convert(mine, first));
+        }
+      } catch (e) {
+        if (!isFloeError(e, "invalid_input")) throw e;
+        // Rows of this message already handed to the writer would land without the rest: refuse
+        // the whole batch's files and start again without this message (it is quarantined).
+        await writer.abort();
+        await rpc(stub.release(table, claim.fence, [...set].map((i) => it.keys[i])));
+        await drop(env, table, it, e);
+        throw new FloeError("commit_conflict", `message ${it.msg.id} quarantined; the rest of the batch is retried`, { retryable: true });
+      }
+    }
+    const files = await writer.finish();
+    maybeFail(faults, "after-write");
+    result = await rpc(stub.commit(table, batchId, claim.fence, files, schema["schema-id"]));
+  }
+  maybeFail(faults, "before-ack");
+  for (const it of live) {
+    if (busy.has(it)) it.msg.retry({ delaySeconds: 60 });
+    else {
+      it.msg.ack();
+      if (it.body.kind === "staged") await bindingStore(env).delete(it.body.stagingKey).catch(() => undefined);
+    }
+  }
+  void result;
+}
+
+function firstOf(m: IngestMessage): number {
+  return m.kind === "events" ? m.firstIndex : 0;
+}
+
+async function drop(env: Env, table: string, it: Item, e: FloeError): Promise<void> {
+  it.dropped = true;
+  await quarantine(env, table, it.msg, e.message, e.code);
+  it.msg.ack();
+}

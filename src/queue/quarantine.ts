@@ -1,0 +1,20 @@
+import type { Env } from "../config.js";
+import { bindingStore } from "../storage/lake.js";
+
+/**
+ * Nothing accepted is silently lost: a message that cannot be written (a row that does not fit,
+ * an unknown table, retries exhausted) is kept under `quarantine/{table}/{date}/` with its reason
+ * and original body, where it can be read and replayed.
+ */
+export async function quarantine(env: Env, table: string, message: { id: string; attempts: number; body: unknown }, reason: string, code: string): Promise<string> {
+  const at = new Date();
+  const key = `quarantine/${table.replace(/[^a-z0-9_.]/g, "_")}/${at.toISOString().slice(0, 10)}/${at.getTime()}-${message.id}.json`;
+  const record = { table, reason, code, attempts: message.attempts, quarantinedAt: at.toISOString(), message: message.body };
+  await bindingStore(env).put(key, JSON.stringify(record, null, 2), { contentType: "application/json" });
+  try {
+    await env.TABLES.get(env.TABLES.idFromName(table)).quarantined(table, 1);
+  } catch {
+    // The count is for status only; the record itself is written.
+  }
+  return key;
+}

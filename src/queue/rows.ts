@@ -1,0 +1,34 @@
+import type { Env } from "../config.js";
+import { ndjsonBatches } from "../decode/ndjson.js";
+import { FloeError } from "../errors.js";
+import { bindingStore } from "../storage/lake.js";
+import type { IngestMessage } from "./messages.js";
+
+/**
+ * The rows of a message, a batch at a time with the index of the batch's first row: parsed from
+ * the message's NDJSON, or streamed from the staged object, so a large request is never held whole.
+ */
+export async function* messageRows(env: Env, m: IngestMessage): AsyncGenerator<{ first: number; rows: unknown[] }> {
+  if (m.kind === "events") {
+    const rows = m.ndjson.split("\n").map((line) => JSON.parse(line) as unknown);
+    yield { first: m.firstIndex, rows };
+    return;
+  }
+  const obj = await bindingStore(env).getStream(m.stagingKey);
+  if (!obj) throw new FloeError("not_found", `staged body ${m.stagingKey} is missing`);
+  let first = 0;
+  for await (const rows of ndjsonBatches(obj.body, { batchRows: 5_000, maxLineBytes: 16 * 1024 * 1024 })) {
+    yield { first, rows };
+    first += rows.length;
+  }
+}
+
+/** The event key of each row: the idField's value, or `{request key prefix}:{row index}` (DESIGN.md "Event keys"). */
+export function rowKey(m: IngestMessage, idField: string | null, row: unknown, index: number): string {
+  if (!idField) return `${m.keyPrefix}:${index}`;
+  const v = (row as Record<string, unknown>)[idField];
+  if (typeof v !== "string" && typeof v !== "number" && typeof v !== "bigint") {
+    throw new FloeError("invalid_input", `row ${index}, field "${idField}": the table's idField must be a string or number, got ${v === undefined ? "nothing" : JSON.stringify(v)}`, { details: { row: index, field: idField } });
+  }
+  return `id:${String(v)}`;
+}
