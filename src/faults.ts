@@ -21,10 +21,13 @@ export function parseFaults(spec: string | undefined): Map<string, number> {
   return out;
 }
 
+/** An injected crash: the consumer must behave as if its isolate died here (no clean-up). */
+export class InjectedCrash extends Error {}
+
 /** Throws an injected crash at `point` with the configured probability. */
 export function maybeFail(faults: Map<string, number>, point: FaultPoint): void {
   const p = faults.get(point);
-  if (p !== undefined && Math.random() < p) throw new Error(`injected fault: ${point}`);
+  if (p !== undefined && Math.random() < p) throw new InjectedCrash(`injected fault: ${point}`);
 }
 
 /** A store whose puts fail (before writing anything) with the `s3-put` probability. */

@@ -113,9 +113,8 @@ export function setMeta(sql: SqlStorage, k: string, v: string): void {
   sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", k, v);
 }
 
-/** Gives up keys a claim will not commit (their rows went to the quarantine), so a replay finds them fresh. */
-export function releaseKeys(sql: SqlStorage, fence: number, keys: readonly string[]): void {
-  let released = 0;
-  for (const k of keys) released += sql.exec("DELETE FROM keys WHERE key = ? AND fence = ? AND state = ?", k, fence, KeyState.Claimed).rowsWritten;
-  sql.exec("UPDATE claims SET fresh = fresh - ? WHERE fence = ?", released, fence);
+/** Gives up a whole claim (its batch was abandoned), so the messages' retry can claim the keys at once. */
+export function abandonClaim(sql: SqlStorage, fence: number): void {
+  sql.exec("DELETE FROM keys WHERE fence = ? AND state = ?", fence, KeyState.Claimed);
+  sql.exec("DELETE FROM claims WHERE fence = ?", fence);
 }

@@ -14,7 +14,7 @@ import type { Schema, StructType } from "../iceberg/types.js";
 import { parseTableName } from "../names.js";
 import { lakeStore, locationOf } from "../storage/lake.js";
 import type { ObjectStore } from "../storage/object-store.js";
-import { checkFence, claimKeys, commitBatches, commitFences, getMeta, migrate, pruneKeys, releaseKeys, setMeta } from "./keys.js";
+import { abandonClaim, checkFence, claimKeys, commitBatches, commitFences, getMeta, migrate, pruneKeys, setMeta } from "./keys.js";
 import { tableStatus, type TableConfig, type TableInfo } from "./table-info.js";
 
 const LEASE_MS = 60_000;
@@ -48,6 +48,14 @@ export class TableDO extends DurableObject<Env> {
   private table: LoadedTable | null | undefined;
   private pending: PendingCommit[] = [];
   private flushing: Promise<void> | undefined;
+  /** Metadata writes (create, schema changes, commits) run one at a time: each builds on the last. */
+  private chain: Promise<unknown> = Promise.resolve();
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -104,7 +112,7 @@ export class TableDO extends DurableObject<Env> {
 
   /** `PUT /v1/tables/{table}`: creates the table or alters its schema (evolution rules), config and properties. */
   async configure(name: string, req: { schema?: StructType; partitionBy?: PartitionBy[]; idField?: string; mode?: "evolve" | "strict"; properties?: Record<string, string> }): Promise<TableInfo> {
-    return guard(() => this.configureNow(name, req));
+    return guard(() => this.serial(() => this.configureNow(name, req)));
   }
 
   private async configureNow(name: string, req: Parameters<TableDO["configure"]>[1]): Promise<TableInfo> {
@@ -143,7 +151,7 @@ export class TableDO extends DurableObject<Env> {
    * table from the shape on its first write. Serialized here so that new field ids are unique.
    */
   async ensureSchema(name: string, shape: StructType): Promise<TableInfo> {
-    return guard(() => this.ensureSchemaNow(name, shape));
+    return guard(() => this.serial(() => this.ensureSchemaNow(name, shape)));
   }
 
   private async ensureSchemaNow(name: string, shape: StructType): Promise<TableInfo> {
@@ -190,7 +198,10 @@ export class TableDO extends DurableObject<Env> {
   }
 
   private async flushLoop(): Promise<void> {
-    while (this.pending.length) await this.flushGroup(this.pending.splice(0));
+    while (this.pending.length) {
+      const group = this.pending.splice(0);
+      await this.serial(() => this.flushGroup(group));
+    }
   }
 
   private async flushGroup(group: PendingCommit[]): Promise<void> {
@@ -231,10 +242,10 @@ export class TableDO extends DurableObject<Env> {
     }
   }
 
-  /** Gives up claimed keys whose rows were quarantined instead of written. */
-  async release(name: string, fence: number, keys: string[]): Promise<void> {
+  /** Gives up a claim whose batch will not commit (it failed, not crashed): its keys are free again at once. */
+  async abandon(name: string, fence: number): Promise<void> {
     setMeta(this.sql, "name", name);
-    this.ctx.storage.transactionSync(() => releaseKeys(this.sql, fence, keys));
+    this.ctx.storage.transactionSync(() => abandonClaim(this.sql, fence));
   }
 
   /** Counts messages sent to the quarantine, for status. */

@@ -1,9 +1,9 @@
 import type { Env } from "../config.js";
-import type { CommitResult } from "../durable/table-do.js";
+import type { CommitResult, TableDO } from "../durable/table-do.js";
 import { ClaimStatus } from "../durable/keys.js";
 import type { TableInfo } from "../durable/table-info.js";
 import { FloeError, isFloeError, rpc } from "../errors.js";
-import { maybeFail, parseFaults } from "../faults.js";
+import { InjectedCrash, maybeFail, parseFaults } from "../faults.js";
 import { inferStruct, mergeInferred } from "../iceberg/infer.js";
 import { compileRowConverter } from "../iceberg/rows.js";
 import type { StructType } from "../iceberg/types.js";
@@ -73,10 +73,8 @@ async function consumeTable(env: Env, table: string, items: Item[]): Promise<voi
 }
 
 async function writeTable(env: Env, table: string, items: Item[]): Promise<void> {
-  const faults = parseFaults(env.FLOE_FAULTS);
   const stub = env.TABLES.get(env.TABLES.idFromName(table));
-  let info: TableInfo = await rpc(stub.info(table));
-  const name = parseTableName(table);
+  const info: TableInfo = await rpc(stub.info(table));
 
   // Keys: known from the envelope, unless the table keys rows by a field of their own.
   for (const it of items) {
@@ -94,6 +92,18 @@ async function writeTable(env: Env, table: string, items: Item[]): Promise<void>
   const live = items.filter((it) => !it.dropped);
   const batchId = crypto.randomUUID();
   const claim = await rpc(stub.claim(table, batchId, live.flatMap((it) => it.keys)));
+  try {
+    await writeClaimed(env, table, stub, info, live, batchId, claim);
+  } catch (e) {
+    // A failure (not a crash) gives the keys back at once, so the retry need not wait for the lease.
+    if (!(e instanceof InjectedCrash)) await rpc(stub.abandon(table, claim.fence)).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function writeClaimed(env: Env, table: string, stub: DurableObjectStub<TableDO>, info: TableInfo, live: Item[], batchId: string, claim: { fence: number; status: Uint8Array; info: TableInfo }): Promise<void> {
+  const faults = parseFaults(env.FLOE_FAULTS);
+  const name = parseTableName(table);
   maybeFail(faults, "after-claim");
   info = claim.info;
 
@@ -145,7 +155,6 @@ async function writeTable(env: Env, table: string, items: Item[]): Promise<void>
         // Rows of this message already handed to the writer would land without the rest: refuse
         // the whole batch's files and start again without this message (it is quarantined).
         await writer.abort();
-        await rpc(stub.release(table, claim.fence, [...set].map((i) => it.keys[i])));
         await drop(env, table, it, e);
         throw new FloeError("commit_conflict", `message ${it.msg.id} quarantined; the rest of the batch is retried`, { retryable: true });
       }
