@@ -20,6 +20,8 @@ export interface Env {
   LAKE_ACCESS?: string;
   /** Largest accepted request body, decompressed, in bytes (default 16 MiB). */
   MAX_BODY_BYTES?: string;
+  /** How long a claim lasts, in ms (default 60000): tests shorten it. */
+  FLOE_LEASE_MS?: string;
   /** Test-only fault injection (see src/faults.ts); never set in production. */
   FLOE_FAULTS?: string;
 }
@@ -68,4 +70,10 @@ export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 export function maxBodyBytes(env: Env): number {
   const n = Number(env.MAX_BODY_BYTES ?? DEFAULT_MAX_BODY_BYTES);
   return Number.isFinite(n) && n > 0 ? n : DEFAULT_MAX_BODY_BYTES;
+}
+
+/** How long a claim may take to commit (default 60 s; `FLOE_LEASE_MS` shortens it in tests). */
+export function leaseMs(env: Env): number {
+  const n = Number(env.FLOE_LEASE_MS ?? 60_000);
+  return Number.isFinite(n) && n >= 1000 ? n : 60_000;
 }

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { autoCreate, type Env } from "../config.js";
+import { autoCreate, leaseMs, type Env } from "../config.js";
 import { FloeError, isFloeError, toRpc } from "../errors.js";
 import { maybeFail, parseFaults } from "../faults.js";
 import { appendFiles } from "../iceberg/append.js";
@@ -17,7 +17,7 @@ import type { ObjectStore } from "../storage/object-store.js";
 import { abandonClaim, checkFence, claimKeys, commitBatches, commitFences, getMeta, migrate, pruneKeys, setMeta } from "./keys.js";
 import { tableStatus, type TableConfig, type TableInfo } from "./table-info.js";
 
-const LEASE_MS = 60_000;
+
 const DAY_MS = 86_400_000;
 
 interface PendingCommit {
@@ -182,7 +182,7 @@ export class TableDO extends DurableObject<Env> {
 
   private async claimNow(name: string, batchId: string, keys: string[]): Promise<{ fence: number; status: Uint8Array; info: TableInfo }> {
     await this.loaded(name);
-    const r = this.ctx.storage.transactionSync(() => claimKeys(this.sql, batchId, keys, Date.now(), LEASE_MS));
+    const r = this.ctx.storage.transactionSync(() => claimKeys(this.sql, batchId, keys, Date.now(), leaseMs(this.env)));
     if (r.duplicates) setMeta(this.sql, "duplicates", String(Number(getMeta(this.sql, "duplicates") ?? 0) + r.duplicates));
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + DAY_MS / 24);
     return { fence: r.fence, status: r.status, info: tableStatus(name, this.config(), this.table ?? null, this.sql) };

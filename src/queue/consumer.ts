@@ -1,4 +1,4 @@
-import type { Env } from "../config.js";
+import { leaseMs, type Env } from "../config.js";
 import type { CommitResult, TableDO } from "../durable/table-do.js";
 import { ClaimStatus } from "../durable/keys.js";
 import type { TableInfo } from "../durable/table-info.js";
@@ -14,8 +14,8 @@ import { parseMessage, type IngestMessage } from "./messages.js";
 import { quarantine } from "./quarantine.js";
 import { messageRows, rowKey } from "./rows.js";
 
-/** Attempts before a message is quarantined with its last error (wrangler.toml: max_retries = 5). */
-export const MAX_ATTEMPTS = 6;
+/** Attempts before a message is quarantined with its last error (wrangler.toml: max_retries = 10). */
+export const MAX_ATTEMPTS = 11;
 const DEAD_LETTER_QUEUE = "floe-dead-letter";
 
 interface Item {
@@ -165,7 +165,7 @@ async function writeClaimed(env: Env, table: string, stub: DurableObjectStub<Tab
   }
   maybeFail(faults, "before-ack");
   for (const it of live) {
-    if (busy.has(it)) it.msg.retry({ delaySeconds: 60 });
+    if (busy.has(it)) it.msg.retry({ delaySeconds: Math.ceil(leaseMs(env) / 1000) });
     else {
       it.msg.ack();
       if (it.body.kind === "staged") await bindingStore(env).delete(it.body.stagingKey).catch(() => undefined);
