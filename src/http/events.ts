@@ -56,9 +56,17 @@ async function send(env: Env, messages: IngestMessage[]): Promise<void> {
   try {
     await env.INGEST.sendBatch(messages.map((body) => ({ body })));
   } catch (e) {
-    const text = (e as Error).message ?? "";
-    // Queues refuses with a rate or backlog error when it pushes back: the client should slow down.
-    if (/rate|too many|exceed|limit|backlog|429/i.test(text)) throw new FloeError("rate_limited", `the queue is pushing back (${text}); retry after a few seconds`, { cause: e, details: { retryAfter: 5 } });
-    throw new FloeError("storage_unavailable", `the queue is unavailable (${text}); retry`, { cause: e, details: { retryAfter: 5 } });
+    throw queueRefusal(e);
   }
+}
+
+/**
+ * What a failed send means for the client: Queues refuses with a rate or backlog error when it
+ * pushes back (429: slow down), anything else is the queue being unavailable (503). Both carry a
+ * Retry-After; neither is the client's mistake, and nothing of the request was accepted.
+ */
+export function queueRefusal(e: unknown): FloeError {
+  const text = (e as Error)?.message ?? String(e);
+  if (/rate|too many|exceed|limit|backlog|429/i.test(text)) return new FloeError("rate_limited", `the queue is pushing back (${text}); retry after a few seconds`, { cause: e, details: { retryAfter: 5 } });
+  return new FloeError("storage_unavailable", `the queue is unavailable (${text}); retry`, { cause: e, details: { retryAfter: 5 } });
 }
