@@ -244,8 +244,13 @@ export class TableDO extends DurableObject<Env> {
 
   /** Gives up a claim whose batch will not commit (it failed, not crashed): its keys are free again at once. */
   async abandon(name: string, fence: number): Promise<void> {
-    setMeta(this.sql, "name", name);
-    this.ctx.storage.transactionSync(() => abandonClaim(this.sql, fence));
+    return guard(async () => {
+      await this.loaded(name);
+      // A failed commit may still have landed (its answer lost): settle that from the lake first,
+      // so keys of a batch that is in the table are marked committed rather than given back.
+      await this.serial(() => this.reconcile());
+      this.ctx.storage.transactionSync(() => abandonClaim(this.sql, fence));
+    });
   }
 
   /** Counts messages sent to the quarantine, for status. */
