@@ -1,5 +1,5 @@
 import { leaseMs, type Env } from "../config.js";
-import type { CommitResult, TableDO } from "../durable/table-do.js";
+import type { TableDO } from "../durable/table-do.js";
 import { ClaimStatus } from "../durable/keys.js";
 import type { TableInfo } from "../durable/table-info.js";
 import { FloeError, isFloeError, rpc } from "../errors.js";
@@ -79,7 +79,7 @@ async function writeTable(env: Env, table: string, items: Item[]): Promise<void>
   // Keys: known from the envelope, unless the table keys rows by a field of their own.
   for (const it of items) {
     if (!info.idField) {
-      it.keys = Array.from({ length: it.body.kind === "events" ? it.body.count : it.body.count }, (_, i) => rowKey(it.body, null, null, (it.body.kind === "events" ? it.body.firstIndex : 0) + i));
+      it.keys = Array.from({ length: it.body.count }, (_, i) => rowKey(it.body, null, null, firstOf(it.body) + i));
       continue;
     }
     try {
@@ -122,7 +122,6 @@ async function writeClaimed(env: Env, table: string, stub: DurableObjectStub<Tab
     if (set.size) fresh.set(it, set);
   }
 
-  let result: CommitResult | undefined;
   if (fresh.size) {
     // Schema: new fields (mode evolve) or a first write (table created from its rows).
     let shape: StructType | undefined;
@@ -161,7 +160,7 @@ async function writeClaimed(env: Env, table: string, stub: DurableObjectStub<Tab
     }
     const files = await writer.finish();
     maybeFail(faults, "after-write");
-    result = await rpc(stub.commit(table, batchId, claim.fence, files, schema["schema-id"]));
+    await rpc(stub.commit(table, batchId, claim.fence, files, schema["schema-id"]));
   }
   maybeFail(faults, "before-ack");
   for (const it of live) {
@@ -171,7 +170,6 @@ async function writeClaimed(env: Env, table: string, stub: DurableObjectStub<Tab
       if (it.body.kind === "staged") await bindingStore(env).delete(it.body.stagingKey).catch(() => undefined);
     }
   }
-  void result;
 }
 
 function firstOf(m: IngestMessage): number {

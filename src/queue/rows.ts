@@ -10,7 +10,14 @@ import type { IngestMessage } from "./messages.js";
  */
 export async function* messageRows(env: Env, m: IngestMessage): AsyncGenerator<{ first: number; rows: unknown[] }> {
   if (m.kind === "events") {
-    const rows = m.ndjson.split("\n").map((line) => JSON.parse(line) as unknown);
+    const lines = m.ndjson.split("\n");
+    const rows = lines.map((line, i) => {
+      try {
+        return JSON.parse(line) as unknown;
+      } catch {
+        throw new FloeError("invalid_input", `message row ${m.firstIndex + i}: not JSON (the message is corrupt)`);
+      }
+    });
     yield { first: m.firstIndex, rows };
     return;
   }
