@@ -1,11 +1,15 @@
 // `npm run bench`: Floe's core inside workerd against DuckDB on the same NDJSON, in one run.
-// Prints rows/s for both, the peak memory of our conversion, where the time goes, and the ratio
-// ours/DuckDB as the last line. Timings are printed, never asserted.
+// Prints rows/s for both, the peak memory of our conversion, where the time goes; then the largest
+// consumer batch (time, peak heap), commit throughput of one table, and ingest events/s against a
+// trivial Worker; and the ratio ours/DuckDB as the last line. Timings are printed, never asserted.
 import { DuckDBInstance } from "@duckdb/node-api";
-import { spawn, spawnSync, execFileSync } from "node:child_process";
+import { spawnSync, execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
+import { BATCH_HEAP_PATHS, batchLines, batchTime } from "./bench-batch.mjs";
+import { COMMIT_LEVELS, commitBench, commitNodeLine, commitPath } from "./bench-commits.mjs";
+import { startDev } from "./bench-dev.mjs";
+import { ingestBench } from "./bench-ingest.mjs";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 250_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -33,8 +37,6 @@ function generate(path) {
   writeFileSync(path, lines.join("\n") + "\n");
 }
 
-const freePort = () => new Promise((resolve) => { const s = createServer(); s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const mb = (bytes) => (bytes / 1024 / 1024).toFixed(1);
 
 /** The workerd processes under the wrangler we started (wrangler dev runs two: a proxy and the Worker). */
@@ -62,28 +64,19 @@ const body = readFileSync(file);
 console.log(`input: ${ROWS} rows, 9 columns, ${mb(body.byteLength)} MB NDJSON (${file})`);
 
 // ---- ours, inside workerd (wrangler dev) ----
-const port = await freePort();
-const wrangler = spawn("npx", ["wrangler", "dev", "-c", "bench/wrangler.toml", "--port", String(port), "--ip", "127.0.0.1", "--log-level", "error"], { stdio: ["ignore", "pipe", "pipe"], detached: true });
-let log = "";
-wrangler.stdout.on("data", (d) => (log += d));
-wrangler.stderr.on("data", (d) => (log += d));
-const stop = () => { try { process.kill(-wrangler.pid, "SIGTERM"); } catch { /* already gone */ } };
-process.on("exit", stop);
-const base = `http://127.0.0.1:${port}`;
-for (let i = 0; ; i++) {
-  try { if ((await fetch(`${base}/load`, { method: "POST", body: "{}" })).ok) break; } catch { /* not up yet */ }
-  if (i > 300) { console.error(log); throw new Error("wrangler dev did not start"); }
-  await sleep(200);
-}
-const pids = workerdPids(wrangler.pid);
+const ready = async (base) => { if (!(await fetch(`${base}/load`, { method: "POST", body: "{}" })).ok) throw new Error("not ready"); };
+const { base, pid, stop } = await startDev({ config: "bench/wrangler.toml", name: "bench", probe: ready });
+const pids = workerdPids(pid);
 
-async function post(path, payload) {
+/** POST to a bench Worker, timed from here (workerd's own clock only moves across I/O). */
+const poster = (base) => async (path, payload) => {
   const t = performance.now();
   const res = await fetch(`${base}${path}`, { method: "POST", body: payload });
   const json = await res.json();
   if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
   return { ms: performance.now() - t, json };
-}
+};
+const post = poster(base);
 
 // Memory first, on the fresh isolate: V8 keeps heap it has grown, so only the first conversion
 // shows what converting needs. The input streams in as the request body (nothing held whole);
@@ -107,24 +100,54 @@ for (let i = 0; i < RUNS; i++) {
 stop();
 if (convert.json.rows !== ROWS) throw new Error(`converted ${convert.json.rows} rows, expected ${ROWS}`);
 
+// ---- the table benchmarks: their own bench Worker, with the real TableDO and the lake through
+// the S3 API that wrangler dev serves (bench/table-worker.ts) ----
+const tableDev = await startDev({
+  config: "bench/table.wrangler.toml",
+  name: "table",
+  vars: (b) => ({ S3_ENDPOINT: `${b}/cdn-cgi/local/r2/s3` }),
+  probe: async (b) => { if ((await fetch(b)).status !== 404) throw new Error("not ready"); },
+});
+let commitOut, batch;
+try {
+  commitOut = await commitBench(poster(tableDev.base));
+  batch = await batchTime(poster(tableDev.base));
+} finally {
+  tableDev.stop();
+}
+
 // ---- memory of the same code, measured where V8 can be constrained ----
 // workerd's RSS above says little (V8 grows its heap freely when memory is plentiful), so the
 // bench Worker's bundle also runs in Node: once to sample the heap, then under shrinking heap
 // limits to find the smallest in which converting the streamed input still completes.
-const bundleDir = join(process.cwd(), OUT, "bundle");
-execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", bundleDir, "-c", "bench/wrangler.toml"], { stdio: "ignore" });
-const heapRun = (limitMb) => {
-  const args = limitMb ? [`--max-old-space-size=${limitMb}`, "--max-semi-space-size=1"] : [];
-  const r = spawnSync(process.execPath, [...args, "scripts/bench-heap.mjs", join(bundleDir, "worker.js"), file], { encoding: "utf8" });
+// (Absolute --outdir: wrangler resolves a relative one against the config's folder. The bundle is
+// named after the config's `main`.)
+const bundle = (config, dir, name) => {
+  execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", join(process.cwd(), OUT, dir), "-c", config], { stdio: "ignore" });
+  return join(process.cwd(), OUT, dir, name);
+};
+const coreBundle = bundle("bench/wrangler.toml", "bundle", "worker.js");
+const tableBundle = bundle("bench/table.wrangler.toml", "table-bundle", "table-worker.js");
+const heapRun = (worker, limitMb, input, paths) => {
+  const args = ["--expose-gc", "--disable-warning=ExperimentalWarning", ...(limitMb ? [`--max-old-space-size=${limitMb}`, "--max-semi-space-size=1"] : [])];
+  const r = spawnSync(process.execPath, [...args, "scripts/bench-heap.mjs", worker, input, ...paths], { encoding: "utf8" });
   try { return JSON.parse(r.stdout.trim().split("\n").pop()); } catch { return undefined; }
 };
-const sampled = heapRun(undefined);
-let lo = 4, hi = 128; // smallest limit that completes lies in (lo, hi]
-if (!heapRun(hi)?.ok) hi = Infinity;
-while (hi !== Infinity && hi - lo > 2) {
-  const mid = Math.floor((lo + hi) / 2);
-  if (heapRun(mid)?.ok) hi = mid; else lo = mid;
-}
+/** The heap peak sampled without a limit, and the smallest old-space limit (MB, within 2) in which the work completes. */
+const heapOf = (worker, input, paths) => {
+  const sampled = heapRun(worker, undefined, input, paths);
+  let lo = 4, hi = 128; // smallest limit that completes lies in (lo, hi]
+  if (!heapRun(worker, hi, input, paths)?.ok) hi = Infinity;
+  while (hi !== Infinity && hi - lo > 2) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (heapRun(worker, mid, input, paths)?.ok) hi = mid; else lo = mid;
+  }
+  return { sampled, limit: hi };
+};
+const { sampled, limit: hi } = heapOf(coreBundle, file, ["/convert?source=body"]);
+const batchHeap = heapOf(tableBundle, "-", BATCH_HEAP_PATHS);
+// The commit benchmark once more with the lake in memory: what our own code costs per commit.
+const commitsInNode = COMMIT_LEVELS.map((k) => heapRun(tableBundle, undefined, "-", [commitPath(k)])?.result);
 
 // ---- DuckDB, one thread, same file ----
 const db = await DuckDBInstance.create(":memory:");
@@ -141,6 +164,9 @@ for (let i = 0; i < RUNS; i++) {
 conn.closeSync();
 db.closeSync();
 
+// ---- ingest through the local service against a trivial Worker (they start their own wrangler devs) ----
+const ingestOut = await ingestBench();
+
 const rate = (ms) => Math.round(ROWS / (ms / 1000));
 const ours = rate(convert.ms);
 const theirs = rate(duck);
@@ -148,5 +174,6 @@ console.log(`ours (workerd, NDJSON → Parquet + Iceberg metadata, ${convert.jso
 console.log(`  where the time goes: NDJSON split + JSON.parse ${parse.ms.toFixed(0)} ms; row conversion + Parquet encoding + manifests/metadata ${(convert.ms - parse.ms).toFixed(0)} ms`);
 console.log(`  peak memory of the conversion, input streamed: heap used ${sampled ? mb(sampled.heapUsedPeak) : "n/a"} MB (Node, same bundle, sampled every 2 ms); completes within a V8 old-space limit of ${hi === Infinity ? "> 128" : hi} MB; workerd process RSS grew ${peak === undefined ? "n/a" : mb(peak)} MB (V8 collects lazily when memory is plentiful)`);
 console.log(`duckdb (threads=1, read_json → COPY parquet, best of ${RUNS}): ${duck.toFixed(0)} ms, ${theirs} rows/s`);
+for (const line of [...batchLines(batch, batchHeap, mb), ...commitOut, commitNodeLine(commitsInNode), ...ingestOut]) console.log(line);
 console.log(`ratio ours/duckdb: ${(ours / theirs).toFixed(2)}`);
 process.exit(0);

@@ -1,0 +1,78 @@
+// Benchmark 3, ingest: events/s through the local service (`wrangler dev` with the repo's
+// wrangler.toml) against a Worker that only reads the body and answers 202, driven by the same
+// client: a few connections posting 1,000 events of ~1 KB per request, for a bounded time.
+import { readFileSync } from "node:fs";
+import { benchEvent } from "../bench/events.ts";
+import { sleep, startDev } from "./bench-dev.mjs";
+
+const EVENTS_PER_REQUEST = 1000;
+const CONNECTIONS = Number(process.env.BENCH_INGEST_CONNECTIONS ?? 4);
+const SECONDS = Number(process.env.BENCH_INGEST_SECONDS ?? 10);
+const MAX_REQUESTS = 5000;
+
+const body = Array.from({ length: EVENTS_PER_REQUEST }, (_, i) => JSON.stringify(benchEvent(i))).join("\n");
+// Tokens and S3 keys from the example file, not .dev.vars: the run must not depend on local edits.
+const dev = Object.fromEntries(readFileSync(".dev.vars.example", "utf8").split("\n").filter((l) => /^[A-Z0-9_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+
+/** Posts the body from CONNECTIONS loops until SECONDS pass (or MAX_REQUESTS); every answer must be 202. */
+async function drive(url, headers) {
+  for (let i = 0; i < 2; i++) await post(url, headers); // warm-up: first-request compile, table creation
+  const latencies = [];
+  const deadline = performance.now() + SECONDS * 1000;
+  const t0 = performance.now();
+  let sent = 0;
+  await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+    while (performance.now() < deadline && sent < MAX_REQUESTS) {
+      sent++;
+      const t = performance.now();
+      await post(url, headers);
+      latencies.push(performance.now() - t);
+    }
+  }));
+  const s = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { requests: latencies.length, eventsPerSec: (latencies.length * EVENTS_PER_REQUEST) / s, p50: latencies[Math.floor(latencies.length / 2)] };
+}
+
+async function post(url, headers) {
+  const res = await fetch(url, { method: "POST", body, headers: { "content-type": "application/x-ndjson", ...headers } });
+  const text = await res.text();
+  if (res.status !== 202) throw new Error(`${url}: ${res.status} ${text.slice(0, 300)}`);
+}
+
+export async function ingestBench() {
+  const floe = await startDev({
+    config: "wrangler.toml",
+    name: "ingest",
+    vars: (base) => ({ FLOE_INGEST_TOKEN: dev.FLOE_INGEST_TOKEN, FLOE_ADMIN_TOKEN: dev.FLOE_ADMIN_TOKEN, S3_ENDPOINT: `${base}/cdn-cgi/local/r2/s3`, S3_ACCESS_KEY_ID: dev.S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: dev.S3_SECRET_ACCESS_KEY }),
+    probe: async (base) => { if (!(await fetch(`${base}/healthz`)).ok) throw new Error("not ready"); },
+  });
+  let ours;
+  try {
+    ours = await drive(`${floe.base}/v1/tables/bench.ingest/events`, { authorization: `Bearer ${dev.FLOE_INGEST_TOKEN}` });
+  } finally {
+    floe.stop();
+  }
+  await sleep(500); // let the stopped workerd release its CPU before the baseline runs
+  const trivial = await startDev({ config: "bench/trivial.wrangler.toml", name: "trivial" });
+  let base;
+  try {
+    base = await drive(trivial.base, {});
+  } finally {
+    trivial.stop();
+  }
+  const kb = (body.length / 1024).toFixed(0);
+  const line = (r) => `${r.eventsPerSec.toFixed(0)} events/s (${r.requests} requests, p50 ${r.p50.toFixed(0)} ms)`;
+  return [
+    `ingest (POST 1,000 events of ~1 KB = ${kb} KB NDJSON per request, ${CONNECTIONS} connections from Node, ${SECONDS} s each, loopback):`,
+    `  floe (wrangler dev, repo wrangler.toml; a request over 256 KB is staged in R2 + 1 queue message; the queue consumer writes Parquet meanwhile): ${line(ours)}`,
+    `  trivial Worker (reads the body, answers 202): ${line(base)}`,
+    `  ratio floe/trivial: ${(ours.eventsPerSec / base.eventsPerSec).toFixed(2)}`,
+  ];
+}
+
+// `node scripts/bench-ingest.mjs` runs this part alone.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const l of await ingestBench()) console.log(l);
+  process.exit(0);
+}

@@ -1,0 +1,64 @@
+// What the bench Worker's bundle needs to run in Node for `scripts/bench-heap.mjs`: a stand-in for
+// `cloudflare:workers`, an R2 bucket in memory, and Durable Object namespaces that run the bundle's
+// own TableDO class over node:sqlite (the same SQL as workerd's SQLite storage). Only the
+// runtime is stood in for: the consumer, the table object and the Iceberg code are the bundle's.
+import { registerHooks } from "node:module";
+
+const DO_BASE = "export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }";
+registerHooks({
+  resolve: (specifier, context, next) =>
+    specifier === "cloudflare:workers" ? { url: `data:text/javascript,${encodeURIComponent(DO_BASE)}`, shortCircuit: true } : next(specifier, context),
+});
+
+/** The subset of R2Bucket that src/storage/r2-store.ts calls. Bytes live outside V8's heap, as in R2. */
+class MemoryBucket {
+  objects = new Map();
+  async put(key, value, opts = {}) {
+    if (opts.onlyIf?.etagDoesNotMatch === "*" && this.objects.has(key)) return null;
+    const bytes = typeof value === "string" ? new TextEncoder().encode(value) : new Uint8Array(value);
+    this.objects.set(key, bytes);
+    return { key, size: bytes.byteLength, httpEtag: `"${this.objects.size}"` };
+  }
+  async get(key) {
+    const b = this.objects.get(key);
+    return b ? { size: b.byteLength, arrayBuffer: async () => b.slice().buffer, body: new Blob([b]).stream() } : null;
+  }
+  async list({ prefix = "", cursor, limit = 1000 }) {
+    const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix) && (!cursor || k > cursor)).sort();
+    const page = keys.slice(0, limit);
+    return { objects: page.map((key) => ({ key, size: this.objects.get(key).byteLength, httpEtag: '"x"' })), truncated: keys.length > limit, cursor: page.at(-1) };
+  }
+  async delete(keys) {
+    for (const k of [keys].flat()) this.objects.delete(k);
+  }
+}
+
+/** `ctx` of a SQLite-backed Durable Object: `storage.sql.exec` with `one`/`toArray`, `transactionSync`, alarms. */
+function objectState() {
+  // Loaded on first use, so a bundle without Durable Objects runs with nothing extra in its heap.
+  const { DatabaseSync } = process.getBuiltinModule("node:sqlite");
+  const db = new DatabaseSync(":memory:");
+  let alarm = null;
+  const statements = new Map(); // workerd caches prepared statements too; preparing per call would dominate
+  const exec = (query, ...params) => {
+    if (!statements.has(query)) statements.set(query, db.prepare(query));
+    const rows = statements.get(query).all(...params);
+    return { toArray: () => rows, one: () => { if (rows.length !== 1) throw new Error(`expected one row, got ${rows.length}`); return rows[0]; }, [Symbol.iterator]: () => rows[Symbol.iterator]() };
+  };
+  const transactionSync = (fn) => {
+    db.exec("BEGIN");
+    try { const r = fn(); db.exec("COMMIT"); return r; } catch (e) { db.exec("ROLLBACK"); throw e; }
+  };
+  return { storage: { sql: { exec }, transactionSync, getAlarm: async () => alarm, setAlarm: async (t) => void (alarm = t) }, blockConcurrencyWhile: async (fn) => fn() };
+}
+
+/** The bench Worker's env (bench/wrangler.toml) with the lake in memory, reached through the binding. */
+export function nodeEnv(bundle) {
+  const objects = new Map();
+  const env = { LAKE_BUCKET: "floe-bench", WAREHOUSE: "warehouse", LAKE_ACCESS: "binding", LAKE: new MemoryBucket() };
+  env.TABLES = {
+    idFromName: (name) => name,
+    get: (id) => objects.get(id) ?? objects.set(id, new bundle.TableDO(objectState(), env)).get(id),
+  };
+  return env;
+}
