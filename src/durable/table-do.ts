@@ -231,6 +231,7 @@ export class TableDO extends DurableObject<Env> {
         commitFences(this.sql, ok.map((g) => g.fence), Date.now());
         setMeta(this.sql, "in_doubt", "[]");
         setMeta(this.sql, "last_commit_at", String(Date.now()));
+        setMeta(this.sql, "metadata_location", r.table.metadataLocation);
       });
       this.table = r.table;
       for (const g of ok) g.resolve({ snapshotId: r.snapshotId, sequenceNumber: r.sequenceNumber, metadataLocation: r.table.metadataLocation, groupSize: ok.length });

@@ -1,0 +1,47 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { Env } from "../../src/config.js";
+import { ClaimStatus, KeyState } from "../../src/durable/keys.js";
+import type { TableDO } from "../../src/durable/table-do.js";
+import { rpc } from "../../src/errors.js";
+
+const E = env as unknown as Env;
+const stubOf = (t: string) => E.TABLES.get(E.TABLES.idFromName(t));
+
+describe("TableDO ledger", () => {
+  it("answers fresh, busy (another live claim) and, after a commit, duplicate", async () => {
+    const s = stubOf("default.ledger");
+    const a = await s.claim("default.ledger", "batch-a", ["k1", "k2"]);
+    expect([...a.status]).toEqual([ClaimStatus.Fresh, ClaimStatus.Fresh]);
+    const b = await s.claim("default.ledger", "batch-b", ["k2", "k3", "k3"]);
+    expect([...b.status]).toEqual([ClaimStatus.Busy, ClaimStatus.Fresh, ClaimStatus.Duplicate]);
+    expect(b.fence).toBeGreaterThan(a.fence);
+    // Abandoning a claim gives its keys back at once.
+    await s.abandon("default.ledger", a.fence);
+    const c = await s.claim("default.ledger", "batch-c", ["k1", "k2"]);
+    expect([...c.status]).toEqual([ClaimStatus.Fresh, ClaimStatus.Fresh]);
+  });
+
+  it("refuses a commit with a fence that lost its keys", async () => {
+    const s = stubOf("default.fenced");
+    await s.ensureSchema("default.fenced", { type: "struct", fields: [{ id: 0, name: "x", required: false, type: "long" }] });
+    const a = await s.claim("default.fenced", "batch-a", ["k"]);
+    await s.abandon("default.fenced", a.fence);
+    await s.claim("default.fenced", "batch-b", ["k"]);
+    await expect(rpc(s.commit("default.fenced", "batch-a", a.fence, [], 0))).rejects.toMatchObject({ code: "commit_conflict", retryable: true, message: expect.stringMatching(/commit refused: .*fence/) });
+  });
+
+  it("forgets committed keys older than the dedupe window when its alarm runs", async () => {
+    const s = stubOf("default.prune");
+    await s.claim("default.prune", "b", ["old", "new"]);
+    await runInDurableObject(s, async (_o: TableDO, state: DurableObjectState) => {
+      const day = 86_400_000;
+      state.storage.sql.exec("UPDATE keys SET state = ?, at = ? WHERE key = 'old'", KeyState.Committed, Date.now() - 8 * day);
+      state.storage.sql.exec("UPDATE keys SET state = ?, at = ? WHERE key = 'new'", KeyState.Committed, Date.now() - 1 * day);
+    });
+    expect(await runDurableObjectAlarm(s)).toBe(true);
+    const keys = await runInDurableObject(s, async (_o: TableDO, state: DurableObjectState) => state.storage.sql.exec<{ key: string }>("SELECT key FROM keys").toArray().map((r) => r.key));
+    expect(keys).toEqual(["new"]);
+  });
+});
