@@ -2,6 +2,7 @@ import { z } from "zod";
 import { FloeError } from "./errors.js";
 import type { IngestMessage } from "./queue/messages.js";
 import type { TableDO } from "./durable/table-do.js";
+import type { SourceDO } from "./durable/source-do.js";
 
 /** The Worker's bindings and variables, as wrangler.toml and the secrets define them. */
 export interface Env {
@@ -20,6 +21,9 @@ export interface Env {
   LAKE_ACCESS?: string;
   /** Largest accepted request body, decompressed, in bytes (default 16 MiB). */
   MAX_BODY_BYTES?: string;
+  /** Webhook sources: a JSON array (see src/sources/registry.ts). A secret: it holds signing secrets. */
+  FLOE_SOURCES?: string;
+  SOURCES: DurableObjectNamespace<SourceDO>;
   /** How long a claim lasts, in ms (default 60000): tests shorten it. */
   FLOE_LEASE_MS?: string;
   /** Test-only fault injection (see src/faults.ts); never set in production. */

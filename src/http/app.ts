@@ -3,6 +3,7 @@ import type { Env } from "../config.js";
 import { FloeError } from "../errors.js";
 import { events } from "./events.js";
 import { tables } from "./tables.js";
+import { webhooks } from "./webhooks.js";
 
 /**
  * The HTTP API. Every refusal is `{"error": {"code", "message", "details"?}}` with a 4xx status;
@@ -13,6 +14,7 @@ export const app = new Hono<{ Bindings: Env }>();
 app.get("/healthz", (c) => c.json({ ok: true, service: "floe" }));
 app.route("/", events);
 app.route("/", tables);
+app.route("/", webhooks);
 
 app.notFound((c) => c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
 

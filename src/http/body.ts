@@ -8,9 +8,19 @@ const NDJSON_TYPES = new Set(["application/x-ndjson", "application/ndjson", "app
  * decompression-bomb body is cut off at the limit, not buffered first.
  */
 export async function readBody(req: Request, limit: number): Promise<string> {
+  const all = await readBodyBytes(req, limit);
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(all);
+  } catch {
+    throw new FloeError("invalid_input", "the body is not valid UTF-8");
+  }
+}
+
+/** The body's bytes as sent (after gzip, if any), up to `limit`: what a webhook signature covers. */
+export async function readBodyBytes(req: Request, limit: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get("content-length") ?? NaN);
   if (declared > limit) throw tooLarge(limit);
-  if (!req.body) return "";
+  if (!req.body) return new Uint8Array();
   const encoding = (req.headers.get("content-encoding") ?? "identity").toLowerCase();
   let stream: ReadableStream<Uint8Array> = req.body;
   if (encoding === "gzip") stream = stream.pipeThrough(new DecompressionStream("gzip"));
@@ -39,11 +49,7 @@ export async function readBody(req: Request, limit: number): Promise<string> {
     all.set(c, at);
     at += c.byteLength;
   }
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(all);
-  } catch {
-    throw new FloeError("invalid_input", "the body is not valid UTF-8");
-  }
+  return all;
 }
 
 function tooLarge(limit: number): FloeError {

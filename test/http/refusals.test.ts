@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { lakeConfig, requiredToken, type Env } from "../../src/config.js";
 import { FloeError } from "../../src/errors.js";
-import { queueRefusal } from "../../src/http/events.js";
+import { queueRefusal } from "../../src/queue/enqueue.js";
 import { parseTableName } from "../../src/names.js";
 
 describe("queue push-back", () => {

@@ -1,0 +1,71 @@
+import { Hono } from "hono";
+import { maxBodyBytes, type Env } from "../config.js";
+import { FloeError, isFloeError, rpc } from "../errors.js";
+import { parseTableName } from "../names.js";
+import { enqueueRows } from "../queue/enqueue.js";
+import type { SourceConfig } from "../sources/config.js";
+import { webhookSources } from "../sources/registry.js";
+import { deliveryRow, webhookSchema } from "../sources/row.js";
+import { verifyDelivery } from "../sources/verify.js";
+import { bearer } from "./auth.js";
+import { readBodyBytes } from "./body.js";
+import { forgetTable, tableInfo } from "./table-cache.js";
+
+export const webhooks = new Hono<{ Bindings: Env }>();
+
+const counter = (env: Env, source: string) => env.SOURCES.get(env.SOURCES.idFromName(source));
+
+/**
+ * `POST /v1/webhooks/{source}`: a provider's delivery. The signature is checked on the raw bytes
+ * before anything is parsed; a verified delivery is queued as one row keyed by its delivery id
+ * (so any number of redeliveries is one row) and answered 202 at once: providers give up after
+ * about 10 s. Slack's url_verification is answered with its challenge, GitHub's ping with 200.
+ */
+webhooks.post("/v1/webhooks/:source", async (c) => {
+  const name = c.req.param("source");
+  const source = webhookSources(c.env).get(name);
+  if (!source) throw new FloeError("not_found", `no webhook source named ${JSON.stringify(name.slice(0, 64))}`, { details: { source: name.slice(0, 64) } });
+  let raw: Uint8Array;
+  try {
+    raw = await readBodyBytes(c.req.raw, maxBodyBytes(c.env));
+  } catch (e) {
+    if (isFloeError(e)) await rpc(counter(c.env, name).refused(name, e.code)).catch(() => undefined);
+    throw e;
+  }
+  const v = await verifyDelivery(source, c.req.raw.headers, raw, Date.now());
+  if (!v.ok) {
+    if (v.reason === "bad_secret_config") throw new FloeError("misconfigured", `configuration: source ${name}: ${v.message}`);
+    await rpc(counter(c.env, name).refused(name, v.reason)).catch(() => undefined);
+    throw new FloeError("unauthorized", v.message, { details: { source: name, reason: v.reason } });
+  }
+  if (v.challenge !== undefined) return c.json({ challenge: v.challenge });
+  if (v.ping) return c.json({ ok: true, ping: true, source: name });
+
+  await ensureTable(c.env, source);
+  const requestId = crypto.randomUUID();
+  await enqueueRows(c.env, parseTableName(source.table).full, [deliveryRow(source, v, raw)], `wh:${name}:${v.deliveryId}`, requestId);
+  // Counted after the queue has it: the count is bookkeeping; the table's ledger dedupes for real.
+  const { duplicate } = await rpc(counter(c.env, name).delivered(name, v.deliveryId, Date.now())).catch(() => ({ duplicate: false }));
+  return c.json({ accepted: 1, deliveryId: v.deliveryId, redelivery: duplicate, requestId }, 202);
+});
+
+/** The source's table exists with the webhook columns (created, or given new extracted columns). */
+async function ensureTable(env: Env, source: SourceConfig): Promise<void> {
+  const table = parseTableName(source.table).full;
+  const want = webhookSchema(source);
+  const info = await tableInfo(env, table);
+  const have = new Set(info.schema?.fields.map((f) => f.name) ?? []);
+  if (info.exists && want.fields.every((f) => have.has(f.name))) return;
+  await rpc(env.TABLES.get(env.TABLES.idFromName(table)).configure(table, { schema: want }));
+  forgetTable(table);
+}
+
+/** `GET /v1/webhooks` (admin): the sources, their provider and table, and their counts. Never their secrets. */
+webhooks.get("/v1/webhooks", bearer("FLOE_ADMIN_TOKEN"), async (c) => {
+  const out = [];
+  for (const s of webhookSources(c.env).values()) {
+    const status = await rpc(counter(c.env, s.name).status(s.name));
+    out.push({ ...status, provider: s.provider, table: parseTableName(s.table).full, url: `/v1/webhooks/${s.name}`, secrets: s.secrets.length });
+  }
+  return c.json({ sources: out });
+});
