@@ -73,6 +73,13 @@ describe("webhooks", () => {
     expect(rows[0]).toMatchObject({ delivery_id: "evt_1", type: "payment_intent.succeeded", livemode: false, object_id: "pi_9", payload_is_json: true });
   });
 
+  it("refuses a body over the limit with 413 before verifying, and keeps serving", async () => {
+    const r = await deliver("gh", "x".repeat(1_100_000), { "X-Hub-Signature-256": GH.sig, "X-GitHub-Delivery": "big" });
+    expect(r.status).toBe(413);
+    expect(r.body.error.details).toEqual({ limit: 1048576 });
+    expect((await worker.default.fetch("http://floe.local/healthz")).status).toBe(200);
+  });
+
   it("answers Slack's url_verification with its challenge", async () => {
     const body = JSON.stringify({ type: "url_verification", challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", token: "x" });
     const ts = String(Math.floor(Date.now() / 1000));
