@@ -1,7 +1,8 @@
 // `npm run bench`: Floe's core inside workerd against DuckDB on the same NDJSON, in one run.
 // Prints rows/s for both, the peak memory of our conversion, where the time goes; then the largest
-// consumer batch (time, peak heap), commit throughput of one table, and ingest events/s against a
-// trivial Worker; and the ratio ours/DuckDB as the last line. Timings are printed, never asserted.
+// consumer batch (time, peak heap), commit throughput of one table, ingest events/s against a
+// trivial Worker, verified webhook deliveries/s against the events endpoint; and the ratio
+// ours/DuckDB as the last line. Timings are printed, never asserted.
 import { DuckDBInstance } from "@duckdb/node-api";
 import { spawnSync, execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
@@ -10,6 +11,7 @@ import { BATCH_HEAP_PATHS, batchLines, batchTime } from "./bench-batch.mjs";
 import { COMMIT_LEVELS, commitBench, commitNodeLine, commitPath } from "./bench-commits.mjs";
 import { startDev } from "./bench-dev.mjs";
 import { ingestBench } from "./bench-ingest.mjs";
+import { webhookBench } from "./bench-webhooks.mjs";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 250_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -166,6 +168,8 @@ db.closeSync();
 
 // ---- ingest through the local service against a trivial Worker (they start their own wrangler devs) ----
 const ingestOut = await ingestBench();
+// ---- webhooks against the events endpoint of the same service (its own wrangler dev) ----
+const webhookOut = await webhookBench();
 
 const rate = (ms) => Math.round(ROWS / (ms / 1000));
 const ours = rate(convert.ms);
@@ -174,6 +178,6 @@ console.log(`ours (workerd, NDJSON → Parquet + Iceberg metadata, ${convert.jso
 console.log(`  where the time goes: NDJSON split + JSON.parse ${parse.ms.toFixed(0)} ms; row conversion + Parquet encoding + manifests/metadata ${(convert.ms - parse.ms).toFixed(0)} ms`);
 console.log(`  peak memory of the conversion, input streamed: heap used ${sampled ? mb(sampled.heapUsedPeak) : "n/a"} MB (Node, same bundle, sampled every 2 ms); completes within a V8 old-space limit of ${hi === Infinity ? "> 128" : hi} MB; workerd process RSS grew ${peak === undefined ? "n/a" : mb(peak)} MB (V8 collects lazily when memory is plentiful)`);
 console.log(`duckdb (threads=1, read_json → COPY parquet, best of ${RUNS}): ${duck.toFixed(0)} ms, ${theirs} rows/s`);
-for (const line of [...batchLines(batch, batchHeap, mb), ...commitOut, commitNodeLine(commitsInNode), ...ingestOut]) console.log(line);
+for (const line of [...batchLines(batch, batchHeap, mb), ...commitOut, commitNodeLine(commitsInNode), ...ingestOut, ...webhookOut]) console.log(line);
 console.log(`ratio ours/duckdb: ${(ours / theirs).toFixed(2)}`);
 process.exit(0);
