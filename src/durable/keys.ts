@@ -35,7 +35,7 @@ export function migrate(sql: SqlStorage): void {
 }
 
 /** Claims `keys` for a batch: a new fence, and per key whether it is fresh, a duplicate or busy. */
-export function claimKeys(sql: SqlStorage, batchId: string, keys: readonly string[], now: number, leaseMs: number): { fence: number; status: Uint8Array; fresh: number; duplicates: number } {
+export function claimKeys(sql: SqlStorage, batchId: string, keys: readonly string[], now: number, leaseMs: number, inDoubt: ReadonlySet<string> = new Set()): { fence: number; status: Uint8Array; fresh: number; duplicates: number } {
   const last = sql.exec<{ f: number | null }>("SELECT max(fence) AS f FROM claims").one().f ?? 0;
   const stored = Number(getMeta(sql, "last_fence") ?? 0);
   const fence = Math.max(last, stored) + 1;
@@ -54,11 +54,13 @@ export function claimKeys(sql: SqlStorage, batchId: string, keys: readonly strin
       continue;
     }
     seen.add(key);
-    const row = sql.exec<{ state: number; lease_until: number; fence: number }>("SELECT state, lease_until, fence FROM keys WHERE key = ?", key).toArray()[0];
+    const row = sql.exec<{ state: number; lease_until: number; batch_id: string }>("SELECT state, lease_until, batch_id FROM keys WHERE key = ?", key).toArray()[0];
     if (row && row.state === KeyState.Committed) {
       status[i] = ClaimStatus.Duplicate;
       duplicates++;
-    } else if (row && row.lease_until > now) {
+    } else if (row && (row.lease_until > now || inDoubt.has(row.batch_id))) {
+      // A live claim, or one whose commit is being written (or was, and is not settled yet): its
+      // lease may have run out meanwhile, but its rows may be landing, so the keys are not free.
       status[i] = ClaimStatus.Busy;
     } else {
       sql.exec("INSERT OR REPLACE INTO keys (key, fence, batch_id, state, lease_until, at) VALUES (?, ?, ?, ?, ?, ?)", key, fence, batchId, KeyState.Claimed, leaseUntil, now);

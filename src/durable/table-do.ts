@@ -182,7 +182,8 @@ export class TableDO extends DurableObject<Env> {
 
   private async claimNow(name: string, batchId: string, keys: string[]): Promise<{ fence: number; status: Uint8Array; info: TableInfo }> {
     await this.loaded(name);
-    const r = this.ctx.storage.transactionSync(() => claimKeys(this.sql, batchId, keys, Date.now(), leaseMs(this.env)));
+    const inDoubt = new Set(JSON.parse(getMeta(this.sql, "in_doubt") ?? "[]") as string[]);
+    const r = this.ctx.storage.transactionSync(() => claimKeys(this.sql, batchId, keys, Date.now(), leaseMs(this.env), inDoubt));
     if (r.duplicates) setMeta(this.sql, "duplicates", String(Number(getMeta(this.sql, "duplicates") ?? 0) + r.duplicates));
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + DAY_MS / 24);
     return { fence: r.fence, status: r.status, info: tableStatus(name, this.config(), this.table ?? null, this.sql) };

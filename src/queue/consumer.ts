@@ -61,6 +61,8 @@ async function consumeTable(env: Env, table: string, items: Item[]): Promise<voi
     await writeTable(env, table, items);
   } catch (e) {
     const retry = !isFloeError(e) || e.retryable || e.code === "misconfigured" || e.code === "internal";
+    const live = items.filter((it) => !it.dropped).length;
+    console.warn(`floe: table ${table}: ${retry ? "retrying" : "quarantining"} ${live} message(s): ${(e as Error).message}`);
     for (const it of items) {
       if (it.dropped) continue;
       if (retry && it.msg.attempts < MAX_ATTEMPTS) it.msg.retry({ delaySeconds: Math.min(60, 2 ** it.msg.attempts) });

@@ -45,3 +45,17 @@ describe("TableDO ledger", () => {
     expect(keys).toEqual(["new"]);
   });
 });
+
+describe("TableDO commits in doubt", () => {
+  it("keeps keys of a batch whose commit is being written busy, even after its lease ran out", async () => {
+    const s = stubOf("default.doubt");
+    const a = await s.claim("default.doubt", "batch-a", ["k"]);
+    await runInDurableObject(s, async (_o: TableDO, state: DurableObjectState) => {
+      // As flushGroup leaves it while the metadata is being written: batch-a in doubt, its lease over.
+      state.storage.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('in_doubt', ?)", JSON.stringify(["batch-a"]));
+      state.storage.sql.exec("UPDATE keys SET lease_until = ? WHERE fence = ?", Date.now() - 1, a.fence);
+    });
+    const b = await s.claim("default.doubt", "batch-b", ["k"]);
+    expect([...b.status]).toEqual([ClaimStatus.Busy]);
+  });
+});

@@ -9,13 +9,14 @@ import { INGEST_TOKEN, duckdbOverFiles, icebirdRows, locationFor, startFloe, wal
 // requests with the same Idempotency-Key, every event lands exactly once and no snapshot references
 // a missing file. Faults are random: each run takes a different path, and the output says which.
 //
-// Timing: every consumer attempt for a table fails with ~40% probability under these rates (any of
+// Timing: every consumer attempt for a table fails with ~20% probability under these rates (any of
 // the five faults fails the table's whole batch), and the consumer retries after 2^attempts s
-// (capped at 60 s). A message that fails 7 times in a row needs ~180 s, past LAND_MS: measured at
-// roughly 1 run in 20. Such a failure shows "missing" eids, none quarantined, and a partial queue
-// batch shortly before the deadline: late, not lost (see the output).
+// (capped at 60 s). At 7–8% per fault (~40% per attempt) a message failing 7 times in a row needed
+// more than 150 s in about 1 run of 20: late, not lost. Rates were halved and LAND_MS raised so
+// that the test checks the guarantee, not the backoff; a failure that shows "missing" eids, none
+// quarantined, and a partial queue batch shortly before the deadline is lateness, not loss.
 
-const FAULTS = "after-claim:0.07,after-write:0.07,after-metadata:0.07,before-ack:0.07,s3-put:0.05";
+const FAULTS = "after-claim:0.04,after-write:0.04,after-metadata:0.04,before-ack:0.04,s3-put:0.02";
 const LEASE_MS = 3_000;
 /**
  * Three tables: the consumer claims, writes and commits each table of a batch on its own, so every
@@ -31,7 +32,7 @@ const RESENT = [0, 3, 7, 11, 16, 20, 25, 29];
 const WAVE = TABLES.length;
 const WAVE_GAP_MS = 2_200;
 /** How long, once everything is sent, the events have to land (the retries' backoff dominates it). */
-const LAND_MS = 150_000;
+const LAND_MS = 240_000;
 /** After the count is reached, how long the queue must stay quiet before the table is judged (late redeliveries). */
 const QUIET_MS = 8_000;
 
