@@ -1,12 +1,11 @@
 import { icebergRead } from "icebird";
-import { createServer } from "node:net";
 import { readManifest, readManifestList } from "../../src/iceberg/manifest-read.js";
 import { currentSnapshot, type TableMetadata } from "../../src/iceberg/metadata.js";
 import { loadTable, tableLocation, type TableLocation } from "../../src/iceberg/table.js";
 import { S3Store } from "../../src/storage/s3-store.js";
 import { duckdb } from "./duckdb.js";
 import { tempFile } from "./temp-file.js";
-import { startWranglerDev, type WranglerDev } from "./wrangler-dev.js";
+import { freePort, startWranglerDev, type WranglerDev } from "./wrangler-dev.js";
 
 /** The local credentials of the lake bucket (wrangler.toml, `local_dev.experimental_s3_credentials`). */
 export const LAKE = { bucket: "floe-lake", accessKeyId: "floe-dev-access-key", secretAccessKey: "floe-dev-secret-key", warehouse: "warehouse" } as const;
@@ -169,19 +168,6 @@ export async function walkLake(lake: S3Store, loc: TableLocation): Promise<LakeW
     if (snap === current) currentDataFiles = files;
   }
   return { metadata: t.metadata, currentDataFiles, missing, snapshots: t.metadata.snapshots.length, manifests: seenManifests.size, dataFiles: seenFiles.size };
-}
-
-/** A port the OS reports free right now. */
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
 }
 
 /**
