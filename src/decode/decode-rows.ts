@@ -1,0 +1,125 @@
+import { FloeError } from "../errors.js";
+import { arrowRows } from "./arrow.js";
+import { gunzip, nonEmpty, readAll } from "./bytes.js";
+import { csvRows, type CsvOptions } from "./csv.js";
+import type { UploadFormat } from "./format.js";
+import { jsonRows } from "./json.js";
+import { ndjsonBatches } from "./ndjson.js";
+import { fileOfBytes, parquetRows, type RandomAccessFile } from "./parquet.js";
+
+export interface DecodeOptions {
+  format: UploadFormat;
+  /** The bytes are gzip-compressed (the whole file, as `.csv.gz`; not Parquet's internal codecs). */
+  gzip?: boolean;
+  /** Most rows per yielded batch (default 10 000). */
+  batchRows?: number;
+  csv?: CsvOptions;
+  /** The input's size in bytes when known (an R2 object's): sizes the buffer of a file read whole. */
+  size?: number;
+  /**
+   * Parquet only: random access to the (uncompressed) file, e.g. ranged R2 gets. The footer and
+   * one row group at a time are fetched; the stream is not read. Without it the stream is read
+   * whole, up to `maxBufferBytes`.
+   */
+  file?: RandomAccessFile;
+  /** Longest NDJSON line, JSON element or CSV record (default 16 MiB): FloeError `too_large` beyond. */
+  maxRecordBytes?: number;
+  /** Largest file read whole: Parquet without `file`, gzip Parquet, an Arrow file (default 64 MiB). */
+  maxBufferBytes?: number;
+}
+
+/** Rows `first` … `first + rows.length - 1` of the file (0-based, counted across batches). */
+export interface RowBatch {
+  first: number;
+  rows: Record<string, unknown>[];
+}
+
+const DEFAULT_RECORD_BYTES = 16 * 1024 * 1024;
+const DEFAULT_BUFFER_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Decodes an uploaded file into batches of rows (plain objects), streaming where the format
+ * allows: NDJSON, JSON, CSV and Arrow streams hold one record (and one batch) at a time; Parquet
+ * one row group (with `file`, fetching only what it reads); an Arrow *file* is read whole (its
+ * schema sits in the footer). A zero-byte input is zero rows, whatever the format (an empty
+ * marker object is not an error); so is a gzip member of nothing.
+ *
+ * Values: JSON and NDJSON give what `JSON.parse` gives; CSV gives text, inferred or declared types
+ * (see `csvRows`); Parquet and Arrow give exact JSON-like values (see `values.ts`: int64 → bigint,
+ * timestamps and decimals → exact text, binary → base64).
+ *
+ * Every problem with the bytes is a FloeError `invalid_input` (`too_large` for limits) whose
+ * message and `details` say where: CSV and NDJSON lines, JSON elements with line and byte offset,
+ * Parquet row groups, Arrow record batches, decompressed bytes for gzip. Offsets in gzip input
+ * count decompressed bytes.
+ *
+ * @example
+ * const guess = formatFromName(key, object.httpMetadata?.contentType);
+ * if (guess) for await (const { first, rows } of decodeRows(object.body, { ...guess, size: object.size })) await sink(first, rows);
+ */
+export async function* decodeRows(input: ReadableStream<Uint8Array> | null, opts: DecodeOptions): AsyncGenerator<RowBatch> {
+  const batchRows = opts.batchRows ?? 10_000;
+  if (!Number.isInteger(batchRows) || batchRows < 1) throw new FloeError("invalid_input", `batchRows must be a positive integer, got ${batchRows}`, { details: { batchRows } });
+  const maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_RECORD_BYTES;
+  const maxBufferBytes = opts.maxBufferBytes ?? DEFAULT_BUFFER_BYTES;
+  let first = 0;
+  const counted = async function* (batches: AsyncIterable<Record<string, unknown>[]>): AsyncGenerator<RowBatch> {
+    for await (const rows of batches) {
+      if (rows.length === 0) continue;
+      yield { first, rows };
+      first += rows.length;
+    }
+  };
+
+  if (opts.format === "parquet" && opts.file && !opts.gzip) {
+    await input?.cancel().catch(() => {});
+    yield* counted(parquetRows(opts.file, { batchRows }));
+    return;
+  }
+  if (!input) throw new FloeError("invalid_input", `decodeRows: no input for ${opts.format}`, { details: { format: opts.format } });
+  let stream = await nonEmpty(input);
+  if (!stream) return;
+  if (opts.gzip) {
+    stream = await nonEmpty(gunzip(stream));
+    if (!stream) return;
+  }
+  const size = opts.gzip ? undefined : opts.size;
+
+  switch (opts.format) {
+    case "ndjson":
+      yield* counted(objectsOnly(ndjsonBatches(stream, { batchRows, maxLineBytes: maxRecordBytes }), () => first));
+      return;
+    case "json":
+      yield* counted(jsonRows(stream, { batchRows, maxRecordBytes }));
+      return;
+    case "csv":
+      yield* counted(csvRows(stream, { ...opts.csv, batchRows, maxRecordBytes }));
+      return;
+    case "parquet": {
+      const bytes = await readAll(stream, maxBufferBytes, size);
+      yield* counted(parquetRows(fileOfBytes(bytes), { batchRows }));
+      return;
+    }
+    case "arrow":
+      yield* counted(arrowRows(stream, { batchRows, maxBufferBytes, size }));
+      return;
+    default:
+      await stream.cancel().catch(() => {});
+      throw new FloeError("invalid_input", `unknown upload format ${JSON.stringify(opts.format)}`, { details: { format: opts.format } });
+  }
+}
+
+/** NDJSON lines may hold any JSON value; rows must be objects. */
+async function* objectsOnly(batches: AsyncIterable<unknown[]>, firstRow: () => number): AsyncGenerator<Record<string, unknown>[]> {
+  for await (const batch of batches) {
+    for (let i = 0; i < batch.length; i++) {
+      const v = batch[i];
+      if (v === null || typeof v !== "object" || Array.isArray(v)) {
+        const row = firstRow() + i;
+        const got = v === null ? "null" : Array.isArray(v) ? "an array" : typeof v;
+        throw new FloeError("invalid_input", `NDJSON row ${row}: expected a JSON object, got ${got}`, { details: { format: "ndjson", row } });
+      }
+    }
+    yield batch as Record<string, unknown>[];
+  }
+}

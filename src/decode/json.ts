@@ -1,0 +1,281 @@
+import { FloeError } from "../errors.js";
+
+export interface JsonOptions {
+  /** Rows handed out per yield. */
+  batchRows?: number;
+  /** Largest accepted element in bytes: bounds what one element can make the decoder hold. */
+  maxRecordBytes?: number;
+}
+
+// Byte values of JSON's structural characters (RFC 8259 §2). Every byte of a multi-byte UTF-8
+// sequence is ≥ 0x80, so scanning bytes never mistakes part of a character for one of these.
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const LF = 0x0a;
+const isSpace = (b: number) => b === 0x20 || b === LF || b === 0x0d || b === 0x09;
+
+const enum State {
+  /** Before the first value: `[` starts an array, anything else a sequence of values. */
+  Start,
+  /** Just after `[`: a value or `]`. */
+  ArrayFirst,
+  /** After `,` in the array: a value. */
+  ArrayNext,
+  /** After an element: `,` or `]`. */
+  ArrayAfter,
+  /** After the closing `]`: whitespace only. */
+  ArrayDone,
+  /** A sequence of whitespace-separated values (JSON Lines, or concatenated pretty-printed objects). */
+  Sequence,
+}
+
+/** Where an element is, for messages. */
+interface Place {
+  element: number;
+  line: number;
+  byte: number;
+}
+
+/**
+ * Streams the rows of a JSON document that is either one top-level array of objects
+ * (`[{…},{…}]`) or a sequence of objects separated by whitespace (JSON Lines, which many tools
+ * write under a `.json` name, or pretty-printed objects one after another). A scanner tracks
+ * strings, escapes and nesting depth on the raw bytes to cut the elements; the elements that a
+ * chunk holds whole are parsed with one `JSON.parse` (an element cut by a chunk boundary on its
+ * own), so memory holds one chunk, one element and one batch. A UTF-8 BOM is skipped; a file of
+ * only whitespace, or `[]`, has no rows.
+ *
+ * Errors are FloeError `invalid_input` naming the 0-based element, its line and its byte offset
+ * (counted in the decompressed bytes): invalid JSON, an element that is not an object, a missing
+ * `,`, data after the closing `]`, and an array that ends before its `]` (a truncated upload).
+ *
+ * @example
+ * for await (const rows of jsonRows(object.body)) console.log(rows.length);
+ */
+export async function* jsonRows(input: ReadableStream<Uint8Array>, opts: JsonOptions = {}): AsyncGenerator<Record<string, unknown>[]> {
+  const batchRows = opts.batchRows ?? 10_000;
+  const maxBytes = opts.maxRecordBytes ?? 16 * 1024 * 1024;
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+  let state = State.Start;
+  let offset = 0; // absolute offset of the current chunk's first byte
+  let line = 1;
+  let element = 0; // index of the next element to start
+  // The element being cut: where it started, its bytes from earlier chunks, its nesting.
+  let inValue = false;
+  let valueStart = 0;
+  let valueLine = 1;
+  let parts: Uint8Array[] = [];
+  let partBytes = 0;
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let batch: Record<string, unknown>[] = [];
+
+  const fail = (message: string, details: Record<string, unknown>): never => {
+    throw new FloeError("invalid_input", `JSON: ${message}`, { details: { format: "json", ...details } });
+  };
+  const named = (p: Place) => `element ${p.element} (line ${p.line}, byte ${p.byte})`;
+  const tooLarge = (p: Place): never => {
+    throw new FloeError("too_large", `JSON: ${named(p)} is longer than ${maxBytes} bytes`, { details: { format: "json", ...p, limit: maxBytes } });
+  };
+  /** Parses one element's bytes, or says exactly what is wrong with them. */
+  const parseOne = (bytes: Uint8Array, p: Place): Record<string, unknown> => {
+    let value: unknown;
+    try {
+      value = JSON.parse(decoder.decode(bytes));
+    } catch (e) {
+      fail(`${named(p)}: ${e instanceof TypeError ? "not valid UTF-8" : `invalid JSON (${(e as Error).message})`}`, { ...p });
+    }
+    return asRow(value, p);
+  };
+  const asRow = (value: unknown, p: Place): Record<string, unknown> => {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      fail(`${named(p)}: expected an object, got ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`, { ...p });
+    }
+    return value as Record<string, unknown>;
+  };
+
+  // Elements that start and end inside the current chunk, parsed together at its end.
+  let whole: (Place & { start: number; end: number })[] = [];
+  const parseWhole = (chunk: Uint8Array) => {
+    if (whole.length === 0) return;
+    const first = whole[0].start;
+    const span = chunk.slice(first, whole[whole.length - 1].end);
+    // Between two elements of an array there is a comma; in a sequence only whitespace, one byte
+    // of which becomes a comma. Then the span is the inside of one array: one JSON.parse.
+    let joinable = true;
+    if (state === State.Sequence) {
+      for (let k = 1; k < whole.length && joinable; k++) {
+        const gap = whole[k].start - 1 - first;
+        if (whole[k].start > whole[k - 1].end && isSpace(span[gap])) span[gap] = COMMA;
+        else joinable = false;
+      }
+    }
+    let values: unknown[] | undefined;
+    if (joinable) {
+      try {
+        values = JSON.parse(`[${decoder.decode(span)}]`) as unknown[];
+      } catch {
+        values = undefined; // one of them is bad: parse them one by one to say which
+      }
+    }
+    if (values && values.length === whole.length) for (let k = 0; k < whole.length; k++) batch.push(asRow(values[k], whole[k]));
+    else for (const w of whole) batch.push(parseOne(chunk.subarray(w.start, w.end), w));
+    whole = [];
+  };
+
+  const reader = input.getReader();
+  try {
+    for (;;) {
+      const { done, value: chunk } = await reader.read();
+      if (done) break;
+      let segStart = 0; // where the current element's bytes begin in this chunk
+      const n = chunk.byteLength;
+      /** The element being cut ends before byte `end` of this chunk. */
+      const endValue = (end: number) => {
+        const p = { element, line: valueLine, byte: valueStart };
+        element++;
+        inValue = false;
+        if (parts.length === 0) {
+          if (end - segStart > maxBytes) tooLarge(p);
+          whole.push({ ...p, start: segStart, end });
+          return;
+        }
+        // Begun in an earlier chunk: it is the first to end in this one, so order is kept.
+        const bytes = concat(parts, partBytes, chunk.subarray(segStart, end));
+        parts = [];
+        partBytes = 0;
+        if (bytes.byteLength > maxBytes) tooLarge(p);
+        batch.push(parseOne(bytes, p));
+      };
+      try {
+        for (let i = 0; i < n; i++) {
+          let b = chunk[i];
+          if (inValue) {
+            if (inString) {
+              // The hot loop: run to the closing quote.
+              for (; i < n; i++) {
+                b = chunk[i];
+                if (escaped) escaped = false;
+                else if (b === BACKSLASH) escaped = true;
+                else if (b === QUOTE) {
+                  inString = false;
+                  break;
+                }
+              }
+              continue;
+            }
+            if (b === QUOTE) {
+              inString = true;
+              continue;
+            }
+            if (b === OPEN_BRACE || b === OPEN_BRACKET) {
+              depth++;
+              continue;
+            }
+            if ((b === CLOSE_BRACE || b === CLOSE_BRACKET) && depth > 0) {
+              if (--depth === 0) endValue(i + 1);
+              continue;
+            }
+            if (!(depth === 0 && (isSpace(b) || b === COMMA || b === CLOSE_BRACKET || b === CLOSE_BRACE))) {
+              if (b === LF) line++;
+              continue;
+            }
+            // The end of a bare scalar (`[1, 2]`): cut before it and read `b` as structure below.
+            endValue(i);
+          }
+          if (isSpace(b)) {
+            if (b === LF) line++;
+            continue;
+          }
+          const at = offset + i;
+          switch (state) {
+            case State.Start:
+              // A UTF-8 byte order mark (EF BB BF) may open the file.
+              if (at < 3 && b === [0xef, 0xbb, 0xbf][at]) continue;
+              if (b === OPEN_BRACKET) {
+                state = State.ArrayFirst;
+                continue;
+              }
+              state = State.Sequence;
+              break;
+            case State.ArrayFirst:
+              if (b === CLOSE_BRACKET) {
+                state = State.ArrayDone;
+                continue;
+              }
+              break;
+            case State.ArrayNext:
+              if (b === CLOSE_BRACKET) fail(`byte ${at} (line ${line}): expected element ${element} after ',', got ']'`, { element, line, byte: at });
+              break;
+            case State.ArrayAfter:
+              if (b === COMMA) state = State.ArrayNext;
+              else if (b === CLOSE_BRACKET) state = State.ArrayDone;
+              else fail(`byte ${at} (line ${line}): expected ',' or ']' after element ${element - 1}, got '${String.fromCharCode(b)}'`, { element: element - 1, line, byte: at });
+              continue;
+            case State.ArrayDone:
+              fail(`byte ${at} (line ${line}): unexpected data after the array's closing ']'`, { line, byte: at });
+              break;
+            case State.Sequence:
+              break;
+          }
+          // A value starts at `b`.
+          if (b === CLOSE_BRACE || b === CLOSE_BRACKET) fail(`byte ${at} (line ${line}): unexpected '${String.fromCharCode(b)}'`, { element, line, byte: at });
+          if (state === State.ArrayFirst || state === State.ArrayNext) state = State.ArrayAfter;
+          inValue = true;
+          valueStart = at;
+          valueLine = line;
+          segStart = i;
+          depth = b === OPEN_BRACE || b === OPEN_BRACKET ? 1 : 0;
+          inString = b === QUOTE;
+          escaped = false;
+        }
+      } catch (e) {
+        // An element earlier in this chunk may be broken too: report the first problem in the file.
+        parseWhole(chunk);
+        throw e;
+      }
+      parseWhole(chunk);
+      if (inValue) {
+        const rest = chunk.slice(segStart); // a copy: the stream may reuse its chunk
+        parts.push(rest);
+        partBytes += rest.byteLength;
+        if (partBytes > maxBytes) tooLarge({ element, line: valueLine, byte: valueStart });
+      }
+      offset += n;
+      if (batch.length >= batchRows) {
+        let i = 0;
+        for (; i + batchRows <= batch.length; i += batchRows) yield batch.slice(i, i + batchRows);
+        batch = batch.slice(i);
+      }
+    }
+    if (inValue) {
+      const p = { element, line: valueLine, byte: valueStart };
+      if (depth === 0 && !inString) batch.push(parseOne(concat(parts, partBytes, new Uint8Array(0)), p));
+      else fail(`${named(p)} is incomplete: the data ends at byte ${offset} (truncated?)`, { ...p, end: offset });
+    }
+    if (state === State.ArrayFirst || state === State.ArrayNext || state === State.ArrayAfter) {
+      fail(`the array ends at byte ${offset} without its closing ']' after ${element} elements (truncated?)`, { element, line, byte: offset });
+    }
+    for (let i = 0; i < batch.length; i += batchRows) yield batch.slice(i, i + batchRows);
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+function concat(parts: Uint8Array[], size: number, tail: Uint8Array): Uint8Array {
+  const out = new Uint8Array(size + tail.byteLength);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  out.set(tail, at);
+  return out;
+}
