@@ -36,6 +36,8 @@ export default defineConfig({
                 FLOE_ADMIN_TOKEN: "test-admin-token",
                 MAX_BODY_BYTES: "1048576",
                 FLOE_SOURCES: JSON.stringify(TEST_SOURCES),
+                RECONCILE_GRACE_SECONDS: "0",
+                FLOE_UPLOAD_RULES: JSON.stringify([{ prefix: "partners/acme/", table: "acme_orders", format: "csv", after: "archive" }]),
               },
             },
           }),

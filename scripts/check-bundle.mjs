@@ -1,11 +1,12 @@
 // CI: bundles the Worker offline (`wrangler deploy --dry-run`) and fails if it outgrows its budget.
 // The budget is far below Cloudflare's limits (3 MB gzip on the free plan) on purpose: it is here
-// to make a heavy new dependency a decision, not an accident.
+// to make a heavy new dependency a decision, not an accident. (apache-arrow, for Arrow IPC uploads,
+// is about 80 KiB of it.)
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 
-const BUDGET_GZIP_KIB = 350;
+const BUDGET_GZIP_KIB = 420;
 execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", "dist"], { stdio: ["ignore", "ignore", "inherit"] });
 const code = readFileSync("dist/worker.js");
 const gz = gzipSync(code).byteLength / 1024;

@@ -25,6 +25,7 @@ floe: starting on ${url}
   ingest token: ${vars.FLOE_INGEST_TOKEN}
   admin token:  ${vars.FLOE_ADMIN_TOKEN}
   lake (S3 API of the local R2 bucket): ${s3}/${vars.LAKE_BUCKET ?? "floe-lake"}
+  uploads: put files under incoming/{table}/ (S3 API) or PUT ${url}/v1/tables/{table}/uploads/{name}; the reconciler runs every 15 s
   try: curl -X POST ${url}/v1/tables/demo/events -H 'Authorization: Bearer ${vars.FLOE_INGEST_TOKEN}' -H 'Content-Type: application/json' -d '{"id":1,"msg":"hello"}'
 `);
 const withPort = portArg === -1 ? ["--port", String(port)] : [];
@@ -32,3 +33,9 @@ const withIp = ipArg === -1 ? ["--ip", host] : [];
 const child = spawn("npx", ["wrangler", "dev", ...withPort, ...withIp, "--var", `S3_ENDPOINT:${s3}`, ...args], { stdio: "inherit" });
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
 child.on("exit", (code) => process.exit(code ?? 0));
+
+// Locally R2 sends no event notifications and wrangler dev runs no crons: run the upload
+// reconciler every 15 s instead, so a file put into incoming/{table}/ lands with no manual step.
+setInterval(() => {
+  fetch(`${url}/v1/admin/reconcile`, { method: "POST", headers: { Authorization: `Bearer ${vars.FLOE_ADMIN_TOKEN}` } }).catch(() => undefined);
+}, 15_000).unref();

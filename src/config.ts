@@ -24,6 +24,10 @@ export interface Env {
   /** Webhook sources: a JSON array (see src/sources/registry.ts). A secret: it holds signing secrets. */
   FLOE_SOURCES?: string;
   SOURCES: DurableObjectNamespace<SourceDO>;
+  /** Upload routing rules: a JSON array of {prefix, table, format?, gzip?, csv?, after?} (src/uploads/routing.ts). */
+  FLOE_UPLOAD_RULES?: string;
+  /** The reconciler enqueues unknown uploads older than this (default 300 s; shorter locally). */
+  RECONCILE_GRACE_SECONDS?: string;
   /** How long a claim lasts, in ms (default 60000): tests shorten it. */
   FLOE_LEASE_MS?: string;
   /** Test-only fault injection (see src/faults.ts); never set in production. */

@@ -16,15 +16,23 @@ import { lakeStore, locationOf } from "../storage/lake.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { abandonClaim, checkFence, claimKeys, commitBatches, commitFences, getMeta, migrate, pruneKeys, setMeta } from "./keys.js";
 import { tableStatus, type TableConfig, type TableInfo } from "./table-info.js";
+import { knownUploads, listUploads, migrateUploads, replayFailed, seeUpload, uploadCommitted, uploadDeleted, uploadFailed, type UploadEntry, type UploadState } from "./uploads-ledger.js";
 
 
 const DAY_MS = 86_400_000;
+
+/** An upload (or one byte range of it) a commit carries: the ledger marks it when the commit lands. */
+export interface CommittedUpload {
+  object: string;
+  rows: number;
+}
 
 interface PendingCommit {
   batchId: string;
   fence: number;
   files: DataFile[];
   schemaId: number;
+  uploads: CommittedUpload[];
   resolve: (r: CommitResult) => void;
   reject: (e: unknown) => void;
 }
@@ -60,7 +68,10 @@ export class TableDO extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    ctx.blockConcurrencyWhile(async () => migrate(this.sql));
+    ctx.blockConcurrencyWhile(async () => {
+      migrate(this.sql);
+      migrateUploads(this.sql);
+    });
   }
 
   private get store(): ObjectStore {
@@ -190,10 +201,10 @@ export class TableDO extends DurableObject<Env> {
   }
 
   /** Step 3: commits a claimed batch's files; batches arriving meanwhile share the next snapshot. */
-  commit(name: string, batchId: string, fence: number, files: DataFile[], schemaId: number): Promise<CommitResult> {
+  commit(name: string, batchId: string, fence: number, files: DataFile[], schemaId: number, uploads: CommittedUpload[] = []): Promise<CommitResult> {
     setMeta(this.sql, "name", name);
     return new Promise((resolve, reject) => {
-      this.pending.push({ batchId, fence, files, schemaId, resolve, reject: (e) => reject(toRpc(e)) });
+      this.pending.push({ batchId, fence, files, schemaId, uploads, resolve, reject: (e) => reject(toRpc(e)) });
       this.flushing ??= this.flushLoop().finally(() => (this.flushing = undefined));
     });
   }
@@ -233,6 +244,7 @@ export class TableDO extends DurableObject<Env> {
         setMeta(this.sql, "in_doubt", "[]");
         setMeta(this.sql, "last_commit_at", String(Date.now()));
         setMeta(this.sql, "metadata_location", r.table.metadataLocation);
+        for (const g of ok) for (const u of g.uploads) uploadCommitted(this.sql, u.object, u.rows, String(r.snapshotId), Date.now());
       });
       this.table = r.table;
       for (const g of ok) g.resolve({ snapshotId: r.snapshotId, sequenceNumber: r.sequenceNumber, metadataLocation: r.table.metadataLocation, groupSize: ok.length });
@@ -253,6 +265,38 @@ export class TableDO extends DurableObject<Env> {
       await this.serial(() => this.reconcile());
       this.ctx.storage.transactionSync(() => abandonClaim(this.sql, fence));
     });
+  }
+
+  /** An object version seen (by a notification, the reconciler or the upload endpoint): its ledger state. */
+  async seeUpload(name: string, u: { object: string; key: string; etag: string; size: number; ranges: number }): Promise<UploadState> {
+    setMeta(this.sql, "name", name);
+    return seeUpload(this.sql, u, Date.now());
+  }
+
+  async failUpload(name: string, object: string, reason: string): Promise<void> {
+    setMeta(this.sql, "name", name);
+    uploadFailed(this.sql, object, reason, Date.now());
+  }
+
+  async deletedUpload(name: string, key: string): Promise<void> {
+    setMeta(this.sql, "name", name);
+    uploadDeleted(this.sql, key, Date.now());
+  }
+
+  async knownUploads(name: string, objects: string[]): Promise<string[]> {
+    setMeta(this.sql, "name", name);
+    return [...knownUploads(this.sql, objects)];
+  }
+
+  async uploads(name: string, opts: { state?: string; limit?: number; after?: string }): Promise<UploadEntry[]> {
+    setMeta(this.sql, "name", name);
+    return listUploads(this.sql, opts);
+  }
+
+  /** Failed uploads back to pending; the caller re-enqueues them. */
+  async replayUploads(name: string): Promise<UploadEntry[]> {
+    setMeta(this.sql, "name", name);
+    return this.ctx.storage.transactionSync(() => replayFailed(this.sql, Date.now()));
   }
 
   /** Counts messages sent to the quarantine, for status. */

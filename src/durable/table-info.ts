@@ -3,6 +3,7 @@ import { currentSchema, currentSnapshot, defaultSpec } from "../iceberg/metadata
 import type { LoadedTable } from "../iceberg/table.js";
 import type { PartitionSpec, Schema } from "../iceberg/types.js";
 import { getMeta } from "./keys.js";
+import { uploadCounts, type UploadState } from "./uploads-ledger.js";
 
 /** A table's configuration, held by its Durable Object. */
 export interface TableConfig {
@@ -37,6 +38,8 @@ export interface TableInfo {
   lastCommitAt: string | null;
   duplicatesDropped: number;
   quarantined: number;
+  /** The uploads ledger by state. */
+  uploads: Record<UploadState, number>;
 }
 
 export function tableStatus(name: string, config: TableConfig, t: LoadedTable | null, sql: SqlStorage): TableInfo {
@@ -59,5 +62,6 @@ export function tableStatus(name: string, config: TableConfig, t: LoadedTable | 
     lastCommitAt: lastCommit ? new Date(lastCommit).toISOString() : snap ? new Date(snap["timestamp-ms"]).toISOString() : null,
     duplicatesDropped: Number(getMeta(sql, "duplicates") ?? 0),
     quarantined: Number(getMeta(sql, "quarantined") ?? 0),
+    uploads: uploadCounts(sql),
   };
 }

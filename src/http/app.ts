@@ -3,6 +3,7 @@ import type { Env } from "../config.js";
 import { FloeError } from "../errors.js";
 import { events } from "./events.js";
 import { tables } from "./tables.js";
+import { uploads } from "./uploads.js";
 import { webhooks } from "./webhooks.js";
 
 /**
@@ -15,6 +16,7 @@ app.get("/healthz", (c) => c.json({ ok: true, service: "floe" }));
 app.route("/", events);
 app.route("/", tables);
 app.route("/", webhooks);
+app.route("/", uploads);
 
 app.notFound((c) => c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
 

@@ -10,7 +10,9 @@ import type { StructType } from "../iceberg/types.js";
 import { PartitionedFileWriter } from "../iceberg/write-files.js";
 import { parseTableName } from "../names.js";
 import { bindingStore, lakeStore, locationOf } from "../storage/lake.js";
-import { parseMessage, type IngestMessage } from "./messages.js";
+import { parseMessage, type RowsMessage, type UploadMessage } from "./messages.js";
+import { isR2Notification } from "../uploads/notification.js";
+import { consumeUploads, fromNotification } from "../uploads/ingest.js";
 import { quarantine } from "./quarantine.js";
 import { messageRows, rowKey } from "./rows.js";
 
@@ -20,7 +22,7 @@ const DEAD_LETTER_QUEUE = "floe-dead-letter";
 
 interface Item {
   msg: Message<unknown>;
-  body: IngestMessage;
+  body: RowsMessage;
   keys: string[];
   /** Set when the message was quarantined instead of written. */
   dropped?: boolean;
@@ -42,9 +44,22 @@ export async function consume(batch: MessageBatch<unknown>, env: Env): Promise<v
     return;
   }
   const byTable = new Map<string, Item[]>();
+  const uploads: { msg: Message<unknown>; body: UploadMessage }[] = [];
   for (const msg of batch.messages) {
     try {
-      const body = parseMessage(msg.body);
+      // R2 event notifications arrive on the same queue as Floe's own messages.
+      if (isR2Notification(msg.body)) {
+        const up = await fromNotification(env, msg.body);
+        if (up) uploads.push({ msg, body: up });
+        else msg.ack();
+        continue;
+      }
+      const parsed = parseMessage(msg.body);
+      if (parsed.kind === "upload") {
+        uploads.push({ msg, body: parsed });
+        continue;
+      }
+      const body = parsed;
       const table = parseTableName(body.table).full;
       if (!byTable.has(table)) byTable.set(table, []);
       byTable.get(table)!.push({ msg, body, keys: [] });
@@ -53,7 +68,7 @@ export async function consume(batch: MessageBatch<unknown>, env: Env): Promise<v
       msg.ack();
     }
   }
-  await Promise.all([...byTable].map(([table, items]) => consumeTable(env, table, items)));
+  await Promise.all([...[...byTable].map(([table, items]) => consumeTable(env, table, items)), consumeUploads(env, uploads)]);
 }
 
 async function consumeTable(env: Env, table: string, items: Item[]): Promise<void> {
@@ -174,7 +189,7 @@ async function writeClaimed(env: Env, table: string, stub: DurableObjectStub<Tab
   }
 }
 
-function firstOf(m: IngestMessage): number {
+function firstOf(m: RowsMessage): number {
   return m.kind === "events" ? m.firstIndex : 0;
 }
 

@@ -30,7 +30,22 @@ const StagedMessage = z.object({
   receivedAt: z.number(),
 });
 
-export const IngestMessage = z.discriminatedUnion("kind", [EventsMessage, StagedMessage]);
+/** An object in the lake bucket to ingest: the whole object, or one byte range of a large one. */
+const UploadMessage = z.object({
+  v: z.literal(1),
+  kind: z.literal("upload"),
+  bucket: z.string(),
+  key: z.string(),
+  eTag: z.string(),
+  size: z.number().int().nonnegative(),
+  /** A slice of a large NDJSON object: the lines that start in [start, end). */
+  range: z.object({ start: z.number().int().nonnegative(), end: z.number().int().positive(), index: z.number().int().nonnegative(), count: z.number().int().positive() }).optional(),
+});
+
+export const IngestMessage = z.discriminatedUnion("kind", [EventsMessage, StagedMessage, UploadMessage]);
+export type UploadMessage = z.infer<typeof UploadMessage>;
+/** Messages that carry rows (an HTTP request or a webhook delivery). */
+export type RowsMessage = EventsMessage | StagedMessage;
 export type IngestMessage = z.infer<typeof IngestMessage>;
 export type EventsMessage = z.infer<typeof EventsMessage>;
 export type StagedMessage = z.infer<typeof StagedMessage>;

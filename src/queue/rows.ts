@@ -2,13 +2,13 @@ import type { Env } from "../config.js";
 import { ndjsonBatches } from "../decode/ndjson.js";
 import { FloeError } from "../errors.js";
 import { bindingStore } from "../storage/lake.js";
-import type { IngestMessage } from "./messages.js";
+import type { RowsMessage } from "./messages.js";
 
 /**
  * The rows of a message, a batch at a time with the index of the batch's first row: parsed from
  * the message's NDJSON, or streamed from the staged object, so a large request is never held whole.
  */
-export async function* messageRows(env: Env, m: IngestMessage): AsyncGenerator<{ first: number; rows: unknown[] }> {
+export async function* messageRows(env: Env, m: RowsMessage): AsyncGenerator<{ first: number; rows: unknown[] }> {
   if (m.kind === "events") {
     const lines = m.ndjson.split("\n");
     const rows = lines.map((line, i) => {
@@ -31,7 +31,7 @@ export async function* messageRows(env: Env, m: IngestMessage): AsyncGenerator<{
 }
 
 /** The event key of each row: the idField's value, or `{request key prefix}:{row index}` (DESIGN.md "Event keys"). */
-export function rowKey(m: IngestMessage, idField: string | null, row: unknown, index: number): string {
+export function rowKey(m: RowsMessage, idField: string | null, row: unknown, index: number): string {
   if (!idField) return `${m.keyPrefix}:${index}`;
   const v = (row as Record<string, unknown>)[idField];
   if (typeof v !== "string" && typeof v !== "number" && typeof v !== "bigint") {

@@ -1,0 +1,187 @@
+import { lakeConfig, leaseMs, type Env } from "../config.js";
+import { decodeRows, type RowBatch } from "../decode/index.js";
+import { ClaimStatus } from "../durable/keys.js";
+import type { TableInfo } from "../durable/table-info.js";
+import { FloeError, isFloeError, rpc } from "../errors.js";
+import { InjectedCrash, maybeFail, parseFaults } from "../faults.js";
+import { inferStruct } from "../iceberg/infer.js";
+import { compileRowConverter } from "../iceberg/rows.js";
+import type { DataFile } from "../iceberg/data-file.js";
+import { PartitionedFileWriter } from "../iceberg/write-files.js";
+import { parseTableName } from "../names.js";
+import type { UploadMessage } from "../queue/messages.js";
+import { quarantine } from "../queue/quarantine.js";
+import { lakeStore, locationOf } from "../storage/lake.js";
+import { CREATE_ACTIONS, R2Notification } from "./notification.js";
+import { lineSlice } from "./range.js";
+import { routeObject, type Route } from "./routing.js";
+
+/** NDJSON objects larger than this are split into byte ranges of this size, one queue message each. */
+export const SPLIT_BYTES = 64 * 1024 * 1024;
+
+/** `{bucket}/{key}#{eTag}`: one object version, the unit of exactly-once for uploads. */
+export const objectId = (m: { bucket: string; key: string; eTag: string }) => `${m.bucket}/${m.key}#${m.eTag}`;
+
+/**
+ * An R2 notification as an upload message, or undefined when there is nothing to ingest: deletes
+ * are recorded in the table's ledger (not ingested), and objects outside the upload prefixes or of
+ * another bucket are not Floe's.
+ */
+export async function fromNotification(env: Env, body: unknown): Promise<UploadMessage | undefined> {
+  const n = R2Notification.parse(body);
+  if (n.bucket !== lakeConfig(env).LAKE_BUCKET) return undefined;
+  let route: Route;
+  try {
+    route = routeObject(env, n.object.key);
+  } catch {
+    if (!CREATE_ACTIONS.has(n.action)) return undefined;
+    return { v: 1, kind: "upload", bucket: n.bucket, key: n.object.key, eTag: n.object.eTag ?? "", size: n.object.size ?? 0 };
+  }
+  if (!CREATE_ACTIONS.has(n.action)) {
+    await rpc(env.TABLES.get(env.TABLES.idFromName(route.table)).deletedUpload(route.table, n.object.key));
+    return undefined;
+  }
+  return { v: 1, kind: "upload", bucket: n.bucket, key: n.object.key, eTag: n.object.eTag ?? "", size: n.object.size ?? 0 };
+}
+
+/** Ingests upload messages one object (or range) at a time: each is its own claim and commit. */
+export async function consumeUploads(env: Env, items: { msg: Message<unknown>; body: UploadMessage }[]): Promise<void> {
+  for (const { msg, body } of items) {
+    try {
+      const outcome = await ingestObject(env, body);
+      if (outcome === "busy") msg.retry({ delaySeconds: Math.ceil(leaseMs(env) / 1000) });
+      else msg.ack();
+    } catch (e) {
+      const retry = !isFloeError(e) || e.retryable || e.code === "misconfigured";
+      console.warn(`floe: upload ${body.key}: ${retry ? "retrying" : "quarantining"}: ${(e as Error).message}`);
+      if (retry && msg.attempts < 11) msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
+      else {
+        await quarantine(env, "_uploads", msg, (e as Error).message, isFloeError(e) ? e.code : "error");
+        msg.ack();
+      }
+    }
+  }
+}
+
+type Outcome = "ingested" | "duplicate" | "failed" | "split" | "busy";
+
+async function ingestObject(env: Env, m: UploadMessage): Promise<Outcome> {
+  let route: Route;
+  try {
+    route = routeObject(env, m.key);
+  } catch (e) {
+    if (!isFloeError(e, "invalid_input")) throw e;
+    const table = e.details?.table as string | undefined;
+    // No table to hold a failed ledger entry: the quarantine keeps the reason.
+    if (!table) throw new FloeError("not_found", e.message);
+    const stub = env.TABLES.get(env.TABLES.idFromName(table));
+    await rpc(stub.seeUpload(table, { object: objectId(m), key: m.key, etag: m.eTag, size: m.size, ranges: 1 }));
+    await rpc(stub.failUpload(table, objectId(m), e.message));
+    return "failed";
+  }
+  const stub = env.TABLES.get(env.TABLES.idFromName(route.table));
+  const object = objectId(m);
+  const splittable = route.format.format === "ndjson" && !route.format.gzip && m.size > SPLIT_BYTES;
+  if (!m.range) {
+    const ranges = splittable ? Math.ceil(m.size / SPLIT_BYTES) : 1;
+    const state = await rpc(stub.seeUpload(route.table, { object, key: m.key, etag: m.eTag, size: m.size, ranges }));
+    if (state === "ingested" || state === "deleted") return "duplicate";
+    if (splittable) {
+      // One message per range, sent together; each range is claimed and committed on its own.
+      const msgs: UploadMessage[] = Array.from({ length: ranges }, (_, index) => ({ ...m, range: { start: index * SPLIT_BYTES, end: Math.min(m.size, (index + 1) * SPLIT_BYTES), index, count: ranges } }));
+      for (let i = 0; i < msgs.length; i += 100) await env.INGEST.sendBatch(msgs.slice(i, i + 100).map((body) => ({ body })));
+      return "split";
+    }
+  }
+  const dedupeKey = m.range ? `${object}:${m.range.start}-${m.range.end}` : object;
+  const batchId = crypto.randomUUID();
+  const claim = await rpc(stub.claim(route.table, batchId, [dedupeKey]));
+  if (claim.status[0] === ClaimStatus.Duplicate) return "duplicate";
+  if (claim.status[0] === ClaimStatus.Busy) return "busy";
+  const writers: PartitionedFileWriter[] = [];
+  try {
+    maybeFail(parseFaults(env.FLOE_FAULTS), "after-claim");
+    const { files, rows, schemaId } = await writeObject(env, m, route, claim.info, writers);
+    if (rows === 0) throw new FloeError("invalid_input", m.size === 0 ? "the object is empty (zero bytes)" : "the object holds no rows");
+    maybeFail(parseFaults(env.FLOE_FAULTS), "after-write");
+    await rpc(stub.commit(route.table, batchId, claim.fence, files, schemaId, [{ object, rows }]));
+  } catch (e) {
+    if (e instanceof InjectedCrash) throw e;
+    await Promise.all(writers.map((w) => w.abort()));
+    await rpc(stub.abandon(route.table, claim.fence)).catch(() => undefined);
+    // Atomic per object: a file that cannot be read, or whose rows do not fit, is not ingested at
+    // all; it is marked failed with the reason and left in place for a replay.
+    if (isFloeError(e, "invalid_input") || isFloeError(e, "too_large") || isFloeError(e, "schema_conflict")) {
+      const where = m.range ? ` (byte range ${m.range.start}-${m.range.end} of ${m.size})` : "";
+      await rpc(stub.failUpload(route.table, object, `${e.message}${where}`));
+      return "failed";
+    }
+    throw e;
+  }
+  if (!m.range || m.range.count === 1) await afterIngest(env, m, route);
+  return "ingested";
+}
+
+/** Streams the object (or range) through the decoder into Parquet files, evolving the schema as new fields appear. */
+async function writeObject(env: Env, m: UploadMessage, route: Route, info: TableInfo, writers: PartitionedFileWriter[]): Promise<{ files: DataFile[]; rows: number; schemaId: number }> {
+  const stub = env.TABLES.get(env.TABLES.idFromName(route.table));
+  const name = parseTableName(route.table);
+  const object = await openObject(env, m, route);
+  let writer: PartitionedFileWriter | undefined;
+  let convert: ReturnType<typeof compileRowConverter> | undefined;
+  let firstSchemaId: number | undefined;
+  let rows = 0;
+  for await (const batch of object.batches as AsyncIterable<RowBatch>) {
+    if (!info.exists || info.mode === "evolve") {
+      const shape = inferStruct(batch.rows, batch.first, info.schema ?? undefined);
+      if (shape.fields.length || !info.exists) info = await rpc(stub.ensureSchema(route.table, shape));
+    }
+    if (!info.schema || !info.partitionSpec) throw new FloeError("not_found", `table ${route.table} has no schema yet`);
+    if (!writer || writer.schema["schema-id"] !== info.schema["schema-id"]) {
+      writer = new PartitionedFileWriter(lakeStore(env), locationOf(env, name), info.schema, info.partitionSpec, {
+        codec: info.properties["write.parquet.compression-codec"],
+        targetFileBytes: Number(info.properties["write.target-file-size-bytes"] ?? 0) || undefined,
+      });
+      writers.push(writer);
+      convert = compileRowConverter(info.schema, { unknownFields: info.mode === "strict" ? "error" : "ignore" });
+      firstSchemaId ??= info.schema["schema-id"];
+    }
+    await writer.write(convert!(batch.rows, batch.first));
+    rows += batch.rows.length;
+  }
+  const files: DataFile[] = [];
+  for (const w of writers) files.push(...(await w.finish()));
+  return { files, rows, schemaId: firstSchemaId ?? info.schema?.["schema-id"] ?? 0 };
+}
+
+/** The object's rows, read only if it is still the version the message names (a newer upload is its own version). */
+async function openObject(env: Env, m: UploadMessage, route: Route): Promise<{ batches: AsyncIterable<RowBatch> }> {
+  const changed = () => new FloeError("invalid_input", `the object changed or was deleted before it was ingested (version ${m.eTag}); the newer version is ingested on its own`);
+  if (route.format.format === "parquet" && !route.format.gzip) {
+    const file = {
+      byteLength: m.size,
+      slice: async (start: number, end?: number) => {
+        const o = await env.LAKE.get(m.key, { range: { offset: start, length: (end ?? m.size) - start }, onlyIf: { etagMatches: m.eTag } });
+        if (!o || !("body" in o)) throw changed();
+        return o.arrayBuffer();
+      },
+    };
+    return { batches: decodeRows(null, { ...route.format, file, size: m.size, csv: { ...route.format.csv, ...route.rule?.csv } }) };
+  }
+  const readFrom = m.range ? Math.max(0, m.range.start - 1) : 0;
+  const o = await env.LAKE.get(m.key, { onlyIf: { etagMatches: m.eTag }, ...(m.range ? { range: { offset: readFrom } } : {}) });
+  if (!o || !("body" in o)) throw changed();
+  const body = m.range ? lineSlice(o.body, readFrom, m.range.start, m.range.end) : o.body;
+  return { batches: decodeRows(body, { ...route.format, size: m.size, csv: { ...route.format.csv, ...route.rule?.csv } }) };
+}
+
+/** After a successful ingest: keep the source (default), delete it, or move it under `archive/`. */
+async function afterIngest(env: Env, m: UploadMessage, route: Route): Promise<void> {
+  if (route.after === "keep") return;
+  if (route.after === "archive") {
+    const o = await env.LAKE.get(m.key, { onlyIf: { etagMatches: m.eTag } });
+    if (!o || !("body" in o)) return;
+    await env.LAKE.put(`archive/${m.key}`, o.body, { httpMetadata: o.httpMetadata });
+  }
+  await env.LAKE.delete(m.key);
+}
