@@ -17,7 +17,7 @@ const PROVIDERS: Record<ProviderName, Provider> = { github, stripe, shopify, sla
  * Verifies one webhook delivery against its source's secrets, on the raw bytes, before anything
  * is parsed; then, and only then, reads its id and type (from headers, or from the JSON body for
  * Stripe and Slack). Never throws for anything a sender controls: a refusal is a value with a
- * `reason` the HTTP route maps to a status (401 for signatures, 400 for a missing header, 500 for
+ * `reason` the HTTP route maps to a status (401 for signatures and missing headers alike, 500 for
  * `bad_secret_config`, which is Floe's own misconfiguration).
  *
  * Any configured secret may match (rotation). Where the scheme signs a timestamp (Stripe, Slack,

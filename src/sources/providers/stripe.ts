@@ -20,12 +20,16 @@ export const stripe: Provider = {
     const header = headers.get("stripe-signature");
     if (header === null) return fail("missing_signature", "Stripe-Signature is missing");
     let t: number | null = null;
+    let tText = "";
     const sigs: Uint8Array[] = [];
     for (const part of header.split(",")) {
       const at = part.indexOf("=");
       if (at < 0) continue;
       const [k, v] = [part.slice(0, at).trim(), part.slice(at + 1).trim()];
-      if (k === "t" && t === null) t = unixSeconds(v);
+      if (k === "t" && t === null) {
+        t = unixSeconds(v);
+        tText = v; // the signed text is the header's own digits, not the number re-printed
+      }
       if (k === "v1") {
         const d = v.length === 64 ? decodeHex(v) : null;
         if (d) sigs.push(d);
@@ -33,7 +37,7 @@ export const stripe: Provider = {
     }
     if (t === null) return fail("bad_signature", "Stripe-Signature has no t=<unix seconds>");
     if (sigs.length === 0) return fail("bad_signature", "Stripe-Signature has no v1=<64 hex digits> signature");
-    if (!(await anyMatch("SHA-256", keys, signedContent(`${t}.`, body), sigs))) {
+    if (!(await anyMatch("SHA-256", keys, signedContent(`${tText}.`, body), sigs))) {
       return fail("bad_signature", "no v1 signature in Stripe-Signature matches the body under any configured secret");
     }
     return outsideWindow(t, now, toleranceSeconds) ?? { ok: true, signedAt: t };
