@@ -181,6 +181,36 @@ export class TableDO extends DurableObject<Env> {
     return tableStatus(name, config, this.table ?? null, this.sql);
   }
 
+  /**
+   * Adopts a schema a writer built while streaming a file (new fields given ids after `base`), so
+   * that a file which fails half way changes nothing: the schema is committed only once the whole
+   * file was read. Creates the table when `base` is null. A table that moved since `base` is a
+   * retryable conflict (the writer reads the file again on the new schema).
+   */
+  async adoptSchema(name: string, schema: Schema, base: { schemaId: number; lastColumnId: number } | null): Promise<TableInfo> {
+    return guard(() => this.serial(() => this.adoptSchemaNow(name, schema, base)));
+  }
+
+  private async adoptSchemaNow(name: string, schema: Schema, base: { schemaId: number; lastColumnId: number } | null): Promise<TableInfo> {
+    const t = await this.loaded(name);
+    const config = this.config();
+    const moved = () => new FloeError("commit_conflict", `the schema of ${name} changed while a file was read; it is read again`, { retryable: true });
+    if (!t) {
+      if (base) throw moved();
+      if (!autoCreate(this.env) && getMeta(this.sql, "config") === undefined) throw new FloeError("not_found", `table ${name} does not exist`, { details: { table: name } });
+      const loc = locationOf(this.env, parseTableName(name));
+      const first = { ...schema, "schema-id": 0 };
+      const create = newTableMetadata({ tableUuid: crypto.randomUUID(), location: loc.uri, schema: first, spec: specFor(first, config.partitionBy), properties: config.properties, now: Date.now() });
+      this.table = await commitTable(this.store, loc, { requirements: [{ type: "assert-create" }], updates: [] }, { now: Date.now(), create, base: null });
+    } else {
+      if (!base || t.metadata["current-schema-id"] !== base.schemaId || t.metadata["last-column-id"] !== base.lastColumnId) throw moved();
+      if (JSON.stringify(currentSchema(t.metadata).fields) !== JSON.stringify(schema.fields)) {
+        this.table = await this.commitMetadata(t, [{ action: "add-schema", schema: { ...schema, "schema-id": nextSchemaId(t) }, "last-column-id": maxFieldId(schema) }, { action: "set-current-schema", "schema-id": -1 }]);
+      }
+    }
+    return tableStatus(name, config, this.table ?? null, this.sql);
+  }
+
   private async commitMetadata(t: LoadedTable, updates: Update[]): Promise<LoadedTable> {
     const loc = locationOf(this.env, parseTableName(this.name()));
     return commitTable(this.store, loc, { requirements: [{ type: "assert-table-uuid", uuid: t.metadata["table-uuid"] }, { type: "assert-current-schema-id", "current-schema-id": t.metadata["current-schema-id"] }], updates }, { now: Date.now(), base: t });

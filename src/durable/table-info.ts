@@ -28,6 +28,8 @@ export interface TableInfo {
   partitionBy: PartitionBy[];
   properties: Record<string, string>;
   schema: Schema | null;
+  /** The highest field id ever assigned (new columns get ids after it). */
+  lastColumnId: number;
   partitionSpec: PartitionSpec | null;
   /** `s3://…/metadata/vN.metadata.json`: what to hand an engine (or a catalog). */
   metadataLocation: string | null;
@@ -54,6 +56,7 @@ export function tableStatus(name: string, config: TableConfig, t: LoadedTable | 
     partitionBy: config.partitionBy,
     properties: config.properties,
     schema: t ? currentSchema(t.metadata) : null,
+    lastColumnId: t ? t.metadata["last-column-id"] : 0,
     partitionSpec: t ? defaultSpec(t.metadata) : null,
     metadataLocation: t?.metadataLocation ?? null,
     currentSnapshotId: snap ? String(snap["snapshot-id"]) : null,

@@ -5,6 +5,10 @@ import type { TableInfo } from "../durable/table-info.js";
 import { FloeError, isFloeError, rpc } from "../errors.js";
 import { InjectedCrash, maybeFail, parseFaults } from "../faults.js";
 import { inferStruct } from "../iceberg/infer.js";
+import { freshSchema, specFor } from "../iceberg/append-rows.js";
+import { unionByName } from "../iceberg/evolve.js";
+import { maxFieldId } from "../iceberg/schema.js";
+import type { PartitionSpec, Schema } from "../iceberg/types.js";
 import { compileRowConverter } from "../iceberg/rows.js";
 import type { DataFile } from "../iceberg/data-file.js";
 import { PartitionedFileWriter } from "../iceberg/write-files.js";
@@ -122,40 +126,67 @@ async function ingestObject(env: Env, m: UploadMessage): Promise<Outcome> {
   return "ingested";
 }
 
-/** Streams the object (or range) through the decoder into Parquet files, evolving the schema as new fields appear. */
+/**
+ * Streams the object (or range) through the decoder into Parquet files. New fields get ids in a
+ * schema kept here while the file is read, adopted by the table only once the whole file has been
+ * read: a file that fails half way changes nothing (no new columns, no table created).
+ */
 async function writeObject(env: Env, m: UploadMessage, route: Route, info: TableInfo, writers: PartitionedFileWriter[]): Promise<{ files: DataFile[]; rows: number; schemaId: number }> {
   const stub = env.TABLES.get(env.TABLES.idFromName(route.table));
   const name = parseTableName(route.table);
-  const object = await openObject(env, m, route);
+  const base = info.exists && info.schema ? { schemaId: info.schema["schema-id"], lastColumnId: info.lastColumnId } : null;
+  let schema: Schema | null = info.schema;
+  let spec: PartitionSpec | null = info.partitionSpec;
+  let lastId = info.lastColumnId;
+  const object = await openObject(env, m, route, info);
   let writer: PartitionedFileWriter | undefined;
   let convert: ReturnType<typeof compileRowConverter> | undefined;
-  let firstSchemaId: number | undefined;
   let rows = 0;
   for await (const batch of object.batches as AsyncIterable<RowBatch>) {
-    if (!info.exists || info.mode === "evolve") {
-      const shape = inferStruct(batch.rows, batch.first, info.schema ?? undefined);
-      if (shape.fields.length || !info.exists) info = await rpc(stub.ensureSchema(route.table, shape));
+    if (!schema) {
+      schema = freshSchema(inferStruct(batch.rows, batch.first));
+      lastId = maxFieldId(schema);
+      spec = specFor(schema, info.partitionBy);
+    } else if (info.mode === "evolve") {
+      const shape = inferStruct(batch.rows, batch.first, schema);
+      if (shape.fields.length) {
+        const u = unionByName(schema, shape, lastId, { inferred: true });
+        if (u.changed) {
+          schema = u.schema;
+          lastId = u.lastColumnId;
+        }
+      }
     }
-    if (!info.schema || !info.partitionSpec) throw new FloeError("not_found", `table ${route.table} has no schema yet`);
-    if (!writer || writer.schema["schema-id"] !== info.schema["schema-id"]) {
-      writer = new PartitionedFileWriter(lakeStore(env), locationOf(env, name), info.schema, info.partitionSpec, {
+    if (!writer || writer.schema !== schema) {
+      writer = new PartitionedFileWriter(lakeStore(env), locationOf(env, name), schema, spec!, {
         codec: info.properties["write.parquet.compression-codec"],
         targetFileBytes: Number(info.properties["write.target-file-size-bytes"] ?? 0) || undefined,
       });
       writers.push(writer);
-      convert = compileRowConverter(info.schema, { unknownFields: info.mode === "strict" ? "error" : "ignore" });
-      firstSchemaId ??= info.schema["schema-id"];
+      convert = compileRowConverter(schema, { unknownFields: info.mode === "strict" ? "error" : "ignore" });
     }
     await writer.write(convert!(batch.rows, batch.first));
     rows += batch.rows.length;
   }
   const files: DataFile[] = [];
   for (const w of writers) files.push(...(await w.finish()));
-  return { files, rows, schemaId: firstSchemaId ?? info.schema?.["schema-id"] ?? 0 };
+  if (rows > 0 && schema && schema !== info.schema) info = await rpc(stub.adoptSchema(route.table, schema, base));
+  return { files, rows, schemaId: info.schema?.["schema-id"] ?? 0 };
+}
+
+/** CSV columns typed by the table's schema where it has them (the rest inferred). */
+function csvTypes(info: TableInfo): Record<string, "string" | "long" | "double" | "boolean"> {
+  const out: Record<string, "string" | "long" | "double" | "boolean"> = {};
+  for (const f of info.schema?.fields ?? []) {
+    if (typeof f.type !== "string") continue;
+    out[f.name] = f.type === "long" || f.type === "int" ? "long" : f.type === "double" || f.type === "float" ? "double" : f.type === "boolean" ? "boolean" : "string";
+  }
+  return out;
 }
 
 /** The object's rows, read only if it is still the version the message names (a newer upload is its own version). */
-async function openObject(env: Env, m: UploadMessage, route: Route): Promise<{ batches: AsyncIterable<RowBatch> }> {
+async function openObject(env: Env, m: UploadMessage, route: Route, info: TableInfo): Promise<{ batches: AsyncIterable<RowBatch> }> {
+  const csv = { ...route.format.csv, ...route.rule?.csv, types: csvTypes(info) };
   const changed = () => new FloeError("invalid_input", `the object changed or was deleted before it was ingested (version ${m.eTag}); the newer version is ingested on its own`);
   if (route.format.format === "parquet" && !route.format.gzip) {
     const file = {
@@ -166,13 +197,13 @@ async function openObject(env: Env, m: UploadMessage, route: Route): Promise<{ b
         return o.arrayBuffer();
       },
     };
-    return { batches: decodeRows(null, { ...route.format, file, size: m.size, csv: { ...route.format.csv, ...route.rule?.csv } }) };
+    return { batches: decodeRows(null, { ...route.format, file, size: m.size, csv }) };
   }
   const readFrom = m.range ? Math.max(0, m.range.start - 1) : 0;
   const o = await env.LAKE.get(m.key, { onlyIf: { etagMatches: m.eTag }, ...(m.range ? { range: { offset: readFrom } } : {}) });
   if (!o || !("body" in o)) throw changed();
   const body = m.range ? lineSlice(o.body, readFrom, m.range.start, m.range.end) : o.body;
-  return { batches: decodeRows(body, { ...route.format, size: m.size, csv: { ...route.format.csv, ...route.rule?.csv } }) };
+  return { batches: decodeRows(body, { ...route.format, size: m.size, csv }) };
 }
 
 /** After a successful ingest: keep the source (default), delete it, or move it under `archive/`. */

@@ -328,12 +328,9 @@ describe("files put through the S3 API, found by the reconciler", () => {
     expect(canonRows(declared, back.duck)).toEqual(canonRows(declared, SOURCE as unknown as Record<string, unknown>[]));
   });
 
-  // BUG (src/uploads/ingest.ts:169 and :175, openObject's two decodeRows calls): README "Formats" says CSV values
-  // are "typed by the table's schema when it has one, else inferred", but the CSV options passed
-  // to the decoder are only the format's and the rule's (`{ ...route.format.csv, ...route.rule?.csv }`),
-  // never `types` from the table's schema; so values are inferred per value and `zip` (declared
-  // string) gets the number 10001: the file fails with 'row 1, field "zip": expected string, got 10001'.
-  it.fails("python-bom-crlf.csv → typed.csv_python (declared): values typed by the table's schema", async () => {
+  // README "Formats": CSV values are typed by the table's schema when it has one (a declared string
+  // column keeps "02134" and 10001 alike as text), else inferred.
+  it("python-bom-crlf.csv → typed.csv_python (declared): values typed by the table's schema", async () => {
     const { table, key } = TYPED.find((t) => t.file.endsWith(".csv"))!;
     const l = await settledLedger(table, 1);
     expect(l[0], JSON.stringify(l[0])).toMatchObject({ key, state: "ingested", rows: SOURCE.length });
@@ -541,14 +538,10 @@ describe("broken files through the real stack", () => {
     expect((await dev.status(FRESH))?.totalRecords ?? 0).toBe(0);
   });
 
-  // BUG (src/uploads/ingest.ts:134-137, writeObject): the table's schema is evolved (and, for a new
-  // table, the table created) by `stub.ensureSchema` batch by batch, while the object is still being
-  // read; so a file that fails after its first batch (10,000 rows) has already committed its columns
-  // as a new metadata version, though README "Atomic per object" says it "is not ingested at all".
-  // Here spoiled-group.parquet, failed in its last row group, left `half`, `lucky` and `pair` in
-  // `broken`'s schema, and big-ragged.csv, failed at line 25002, created `broken_fresh` (0 rows).
-  // Files failing in their first batch leave nothing (the auto-created CSV tables above do not exist).
-  it.fails("a failed file leaves the table as it was: no columns of its own, no table created for it", async () => {
+  // README "Atomic per object": a file that fails, even after its first batch (spoiled-group.parquet
+  // in its last row group, big-ragged.csv at line 25002), is not ingested at all: no new columns,
+  // no table created for it (the schema a file needs is adopted only once the whole file was read).
+  it("a failed file leaves the table as it was: no columns of its own, no table created for it", async () => {
     expect(columnTypes((await dev.status(TABLE)).schema)).toEqual({ id: "long", label: "string" });
     expect(await dev.status(FRESH)).toBeUndefined();
   });
