@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SOURCE, fixture, type SourceRow } from "../decode/helpers.js";
 import { duckdb } from "../support/duckdb.js";
 import { tempFile } from "../support/temp-file.js";
 import { ADMIN_TOKEN, INGEST_TOKEN, duckdbOverFiles, icebirdRows, locationFor, startFloe, waitForRecords, walkLake, type FloeDev } from "../support/floe-dev.js";
@@ -17,23 +17,9 @@ import { ADMIN_TOKEN, INGEST_TOKEN, duckdbOverFiles, icebirdRows, locationFor, s
 
 const LAND_MS = 60_000;
 const FIXTURES = new URL("../fixtures/uploads/", import.meta.url);
-const fixture = (name: string) => new Uint8Array(readFileSync(new URL(name, FIXTURES)));
 const fixturePath = (name: string) => fileURLToPath(new URL(name, FIXTURES));
 
-interface SourceRow {
-  id: number;
-  name: string | null;
-  score: number | null;
-  active: boolean | null;
-  born: string | null;
-  seen: string | null;
-  price: string | null;
-  zip: string | null;
-  tags: (string | null)[] | null;
-  address: { city: string | null; zip: string | null } | null;
-}
 /** The rows every writer was given. */
-const SOURCE: SourceRow[] = JSON.parse(readFileSync(new URL("source.json", FIXTURES), "utf8"));
 
 /** A rule, to route one prefix that is not incoming/{table}/ (README, "Routing rules"). */
 const ACME_RULE = { prefix: "partners/acme/", table: "acme_orders", format: "csv", csv: { delimiter: ";" }, after: "archive" };

@@ -1,11 +1,10 @@
 import { AwsClient } from "aws4fetch";
 import { icebergRead } from "icebird";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { duckdb } from "../support/duckdb.js";
 import { tempFile } from "../support/temp-file.js";
-import { startWranglerDev, type WranglerDev } from "../support/wrangler-dev.js";
+import { freePort, startWranglerDev, type WranglerDev } from "../support/wrangler-dev.js";
 
 // Webhooks end to end, against a `wrangler dev` of the real service started here: deliveries signed
 // with node:crypto per each provider's published scheme (not with our verification code) go through
@@ -220,17 +219,6 @@ const refusals: { what: string; d: Delivery; reason: string; id: string }[] = [
 
 let dev: WranglerDev;
 
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   // The port is chosen here so that S3_ENDPOINT can name it (startWranglerDev reports its port only once started).
