@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { BATCH_HEAP_PATHS, batchLines, batchTime } from "./bench-batch.mjs";
 import { COMMIT_LEVELS, commitBench, commitNodeLine, commitPath } from "./bench-commits.mjs";
 import { startDev } from "./bench-dev.mjs";
+import { uploadsBench } from "./bench-uploads.mjs";
 import { ingestBench } from "./bench-ingest.mjs";
 import { webhookBench } from "./bench-webhooks.mjs";
 
@@ -170,6 +171,8 @@ db.closeSync();
 const ingestOut = await ingestBench();
 // ---- webhooks against the events endpoint of the same service (its own wrangler dev) ----
 const webhookOut = await webhookBench();
+// ---- a large upload (NDJSON.gz, and NDJSON split into ranges) through the real consumer, beside DuckDB on the same files ----
+const uploadOut = await uploadsBench();
 
 const rate = (ms) => Math.round(ROWS / (ms / 1000));
 const ours = rate(convert.ms);
@@ -178,6 +181,6 @@ console.log(`ours (workerd, NDJSON → Parquet + Iceberg metadata, ${convert.jso
 console.log(`  where the time goes: NDJSON split + JSON.parse ${parse.ms.toFixed(0)} ms; row conversion + Parquet encoding + manifests/metadata ${(convert.ms - parse.ms).toFixed(0)} ms`);
 console.log(`  peak memory of the conversion, input streamed: heap used ${sampled ? mb(sampled.heapUsedPeak) : "n/a"} MB (Node, same bundle, sampled every 2 ms); completes within a V8 old-space limit of ${hi === Infinity ? "> 128" : hi} MB; workerd process RSS grew ${peak === undefined ? "n/a" : mb(peak)} MB (V8 collects lazily when memory is plentiful)`);
 console.log(`duckdb (threads=1, read_json → COPY parquet, best of ${RUNS}): ${duck.toFixed(0)} ms, ${theirs} rows/s`);
-for (const line of [...batchLines(batch, batchHeap, mb), ...commitOut, commitNodeLine(commitsInNode), ...ingestOut, ...webhookOut]) console.log(line);
+for (const line of [...batchLines(batch, batchHeap, mb), ...commitOut, commitNodeLine(commitsInNode), ...ingestOut, ...webhookOut, ...uploadOut]) console.log(line);
 console.log(`ratio ours/duckdb: ${(ours / theirs).toFixed(2)}`);
 process.exit(0);
