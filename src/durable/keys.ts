@@ -120,3 +120,12 @@ export function abandonClaim(sql: SqlStorage, fence: number): void {
   sql.exec("DELETE FROM keys WHERE fence = ? AND state = ?", fence, KeyState.Claimed);
   sql.exec("DELETE FROM claims WHERE fence = ?", fence);
 }
+
+/** Extends a live claim's lease (a long upload still being read); false if the claim is gone or over. */
+export function renewClaim(sql: SqlStorage, fence: number, now: number, leaseMs: number): boolean {
+  const claim = sql.exec<{ lease_until: number }>("SELECT lease_until FROM claims WHERE fence = ?", fence).toArray()[0];
+  if (!claim || claim.lease_until <= now) return false;
+  sql.exec("UPDATE claims SET lease_until = ? WHERE fence = ?", now + leaseMs, fence);
+  sql.exec("UPDATE keys SET lease_until = ? WHERE fence = ? AND state = ?", now + leaseMs, fence, KeyState.Claimed);
+  return true;
+}

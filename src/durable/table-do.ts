@@ -14,7 +14,7 @@ import type { Schema, StructType } from "../iceberg/types.js";
 import { parseTableName } from "../names.js";
 import { lakeStore, locationOf } from "../storage/lake.js";
 import type { ObjectStore } from "../storage/object-store.js";
-import { abandonClaim, checkFence, claimKeys, commitBatches, commitFences, getMeta, migrate, pruneKeys, setMeta } from "./keys.js";
+import { abandonClaim, renewClaim, checkFence, claimKeys, commitBatches, commitFences, getMeta, migrate, pruneKeys, setMeta } from "./keys.js";
 import { tableStatus, type TableConfig, type TableInfo } from "./table-info.js";
 import { knownUploads, listUploads, migrateUploads, replayFailed, seeUpload, uploadCommitted, uploadDeleted, uploadFailed, type UploadEntry, type UploadState } from "./uploads-ledger.js";
 
@@ -284,6 +284,12 @@ export class TableDO extends DurableObject<Env> {
       const err = isFloeError(e) ? e : new FloeError("storage_unavailable", `commit failed: ${(e as Error).message}`, { cause: e, retryable: true });
       for (const g of ok) g.reject(err);
     }
+  }
+
+  /** Extends a claim's lease while its batch is still being written (a large upload); false once it has ended. */
+  async renew(name: string, fence: number): Promise<boolean> {
+    setMeta(this.sql, "name", name);
+    return this.ctx.storage.transactionSync(() => renewClaim(this.sql, fence, Date.now(), leaseMs(this.env)));
   }
 
   /** Gives up a claim whose batch will not commit (it failed, not crashed): its keys are free again at once. */

@@ -105,7 +105,7 @@ async function ingestObject(env: Env, m: UploadMessage): Promise<Outcome> {
   const writers: PartitionedFileWriter[] = [];
   try {
     maybeFail(parseFaults(env.FLOE_FAULTS), "after-claim");
-    const { files, rows, schemaId } = await writeObject(env, m, route, claim.info, writers);
+    const { files, rows, schemaId } = await writeObject(env, m, route, claim.info, writers, () => rpc(stub.renew(route.table, claim.fence)));
     if (rows === 0) throw new FloeError("invalid_input", m.size === 0 ? "the object is empty (zero bytes)" : "the object holds no rows");
     maybeFail(parseFaults(env.FLOE_FAULTS), "after-write");
     await rpc(stub.commit(route.table, batchId, claim.fence, files, schemaId, [{ object, rows }]));
@@ -131,7 +131,7 @@ async function ingestObject(env: Env, m: UploadMessage): Promise<Outcome> {
  * schema kept here while the file is read, adopted by the table only once the whole file has been
  * read: a file that fails half way changes nothing (no new columns, no table created).
  */
-async function writeObject(env: Env, m: UploadMessage, route: Route, info: TableInfo, writers: PartitionedFileWriter[]): Promise<{ files: DataFile[]; rows: number; schemaId: number }> {
+async function writeObject(env: Env, m: UploadMessage, route: Route, info: TableInfo, writers: PartitionedFileWriter[], renew: () => Promise<boolean>): Promise<{ files: DataFile[]; rows: number; schemaId: number }> {
   const stub = env.TABLES.get(env.TABLES.idFromName(route.table));
   const name = parseTableName(route.table);
   const base = info.exists && info.schema ? { schemaId: info.schema["schema-id"], lastColumnId: info.lastColumnId } : null;
@@ -142,7 +142,15 @@ async function writeObject(env: Env, m: UploadMessage, route: Route, info: Table
   let writer: PartitionedFileWriter | undefined;
   let convert: ReturnType<typeof compileRowConverter> | undefined;
   let rows = 0;
+  // A large object may take longer than one lease to read: renew it as we go (Date.now advances
+  // across the reads), so the commit is not refused at the end and the whole file redone.
+  const lease = leaseMs(env);
+  let renewed = Date.now();
   for await (const batch of object.batches as AsyncIterable<RowBatch>) {
+    if (Date.now() - renewed > lease / 3) {
+      if (!(await renew())) throw new FloeError("commit_conflict", `the claim on ${m.key} ended while it was read; it is read again`, { retryable: true });
+      renewed = Date.now();
+    }
     if (!schema) {
       schema = freshSchema(inferStruct(batch.rows, batch.first));
       lastId = maxFieldId(schema);

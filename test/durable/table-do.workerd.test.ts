@@ -59,3 +59,19 @@ describe("TableDO commits in doubt", () => {
     expect([...b.status]).toEqual([ClaimStatus.Busy]);
   });
 });
+
+describe("TableDO lease renewal", () => {
+  it("extends a live claim (a long upload) and refuses one that already ended", async () => {
+    const s = stubOf("default.renew");
+    const a = await s.claim("default.renew", "batch-a", ["k"]);
+    const lease = async () => runInDurableObject(s, async (_o: TableDO, state: DurableObjectState) => state.storage.sql.exec<{ l: number }>("SELECT lease_until AS l FROM keys WHERE key = 'k'").one().l);
+    const before = await lease();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await s.renew("default.renew", a.fence)).toBe(true);
+    expect(await lease()).toBeGreaterThan(before);
+    await runInDurableObject(s, async (_o: TableDO, state: DurableObjectState) => {
+      state.storage.sql.exec("UPDATE claims SET lease_until = ? WHERE fence = ?", Date.now() - 1, a.fence);
+    });
+    expect(await s.renew("default.renew", a.fence)).toBe(false);
+  });
+});
