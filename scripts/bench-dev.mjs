@@ -1,7 +1,7 @@
 // `wrangler dev` for the benchmarks: on a free loopback port, with its state under bench-out/ (never
 // the repo's .wrangler/, which `npm start` uses), in its own process group so that stopping it
 // stops the workerd processes it started and nothing else.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -31,4 +31,20 @@ export async function startDev({ config, name, vars = () => ({}), probe = (base)
     await sleep(200);
   }
   return { base, pid: child.pid, stop, log: () => log };
+}
+
+/** The workerd processes under a wrangler dev we started (it runs two: a proxy and the Worker with the local R2). */
+export function workerdPids(rootPid) {
+  const table = execFileSync("ps", ["-eo", "pid=,ppid=,comm="], { encoding: "utf8" }).trim().split("\n").map((l) => l.trim().split(/\s+/));
+  const found = [];
+  const stack = [rootPid];
+  while (stack.length) {
+    const pid = stack.pop();
+    for (const [cpid, ppid, comm] of table) {
+      if (Number(ppid) !== pid) continue;
+      if (comm === "workerd") found.push(Number(cpid));
+      stack.push(Number(cpid));
+    }
+  }
+  return found;
 }

@@ -289,21 +289,6 @@ async function duckdb(path) {
   return { ms, rows, columns };
 }
 
-/** The workerd processes under a wrangler dev we started (it runs two: a proxy and the Worker with the local R2). */
-function workerdPids(rootPid) {
-  const table = execFileSync("ps", ["-eo", "pid=,ppid=,comm="], { encoding: "utf8" }).trim().split("\n").map((l) => l.trim().split(/\s+/));
-  const found = [];
-  const stack = [rootPid];
-  while (stack.length) {
-    const pid = stack.pop();
-    for (const [cpid, ppid, comm] of table) {
-      if (Number(ppid) !== pid) continue;
-      if (comm === "workerd") found.push(Number(cpid));
-      stack.push(Number(cpid));
-    }
-  }
-  return found;
-}
 const procStatus = (pid, key) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) * 1024;
 
 /**
@@ -323,7 +308,7 @@ async function rssGrowth(pids, fn) {
  * Runs the benchmark and answers its printed lines. Starts its own wrangler dev (bench/uploads.wrangler.toml).
  */
 export async function uploadsBench() {
-  const { startDev } = await import("./bench-dev.mjs");
+  const { startDev, workerdPids } = await import("./bench-dev.mjs");
   const t0 = performance.now();
   const gz = await input(`uploads-events-${GZ_MB}mb.ndjson.gz`, GZ_MB, true);
   const nd = NDJSON_MB > 0 ? await input(`uploads-events-${NDJSON_MB}mb.ndjson`, NDJSON_MB, false) : undefined;

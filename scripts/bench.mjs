@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from "node
 import { join } from "node:path";
 import { BATCH_HEAP_PATHS, batchLines, batchTime } from "./bench-batch.mjs";
 import { COMMIT_LEVELS, commitBench, commitNodeLine, commitPath } from "./bench-commits.mjs";
-import { startDev } from "./bench-dev.mjs";
+import { startDev, workerdPids } from "./bench-dev.mjs";
 import { uploadsBench } from "./bench-uploads.mjs";
 import { ingestBench } from "./bench-ingest.mjs";
 import { webhookBench } from "./bench-webhooks.mjs";
@@ -42,21 +42,6 @@ function generate(path) {
 
 const mb = (bytes) => (bytes / 1024 / 1024).toFixed(1);
 
-/** The workerd processes under the wrangler we started (wrangler dev runs two: a proxy and the Worker). */
-function workerdPids(rootPid) {
-  const table = execFileSync("ps", ["-eo", "pid=,ppid=,comm="], { encoding: "utf8" }).trim().split("\n").map((l) => l.trim().split(/\s+/));
-  const found = [];
-  const stack = [rootPid];
-  while (stack.length) {
-    const pid = stack.pop();
-    for (const [cpid, ppid, comm] of table) {
-      if (Number(ppid) !== pid) continue;
-      if (comm === "workerd") found.push(Number(cpid));
-      stack.push(Number(cpid));
-    }
-  }
-  return found;
-}
 const status = (pid, key) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) * 1024;
 /** Resets the process's peak RSS (VmHWM) so the next reading is this run's peak (Linux, `clear_refs` 5). */
 const resetPeak = (pid) => { try { writeFileSync(`/proc/${pid}/clear_refs`, "5"); return true; } catch { return false; } };
