@@ -74,8 +74,11 @@ export class TableDO extends DurableObject<Env> {
     });
   }
 
+  private lake: ObjectStore | undefined;
+
+  /** The lake store, built once per object (config parsed and validated at first use). */
   private get store(): ObjectStore {
-    return lakeStore(this.env);
+    return (this.lake ??= lakeStore(this.env));
   }
 
   private name(): string {

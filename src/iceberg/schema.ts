@@ -108,8 +108,3 @@ export function makeSchema(fields: NestedField[], schemaId = 0, identifierFieldI
   validateSchema(schema);
   return schema;
 }
-
-/** Two types are the same (ids included). */
-export function sameType(a: IcebergType, b: IcebergType): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
