@@ -1,62 +1,10 @@
 import { FloeError } from "../errors.js";
 
 /**
- * Byte-stream plumbing shared by the decoders: gzip with errors that say so, a look at the first
+ * Byte-stream plumbing shared by the decoders (gzip is in gzip.ts): a look at the first
  * chunk (a zero-byte upload decodes to zero rows before any format sees it), and a bounded
  * read-everything for the formats that need the whole file (Parquet without random access).
  */
-
-/**
- * Gunzips `input` with the platform's `DecompressionStream` (workerd and Node ≥ 18). Concatenated
- * gzip members are read as one stream (RFC 1952 §2.2). Corrupt or truncated data fails the stream
- * with FloeError `invalid_input` naming how many decompressed bytes came out before it; an error
- * of `input` itself (a storage read that broke) passes through unchanged.
- *
- * @example
- * const text = await new Response(gunzip(object.body)).text();
- */
-export function gunzip(input: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  const source = input.getReader();
-  let sourceError: { error: unknown } | undefined;
-  const tagged = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await source.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
-      } catch (e) {
-        sourceError = { error: e };
-        throw e;
-      }
-    },
-    cancel: (reason) => source.cancel(reason),
-  });
-  const inflated = tagged.pipeThrough(new DecompressionStream("gzip") as unknown as ReadableWritablePair<Uint8Array, Uint8Array>).getReader();
-  let produced = 0;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await inflated.read();
-      } catch (e) {
-        if (sourceError && e === sourceError.error) throw e;
-        const code = (e as { code?: unknown }).code;
-        const why = code === "Z_BUF_ERROR" ? "truncated" : "corrupt";
-        const detail = [typeof code === "string" ? code : "", e instanceof Error ? e.message : String(e)].filter(Boolean).join(": ");
-        throw new FloeError("invalid_input", `gzip: not valid gzip data (${why}${detail ? `, ${detail}` : ""}) after ${produced} decompressed bytes`, {
-          details: { format: "gzip", byte: produced },
-          cause: e,
-        });
-      }
-      if (chunk.done) controller.close();
-      else {
-        produced += chunk.value.byteLength;
-        controller.enqueue(chunk.value);
-      }
-    },
-    cancel: (reason) => inflated.cancel(reason),
-  });
-}
 
 /**
  * Reads up to the first non-empty chunk of `input`: `undefined` when the stream holds no bytes at

@@ -1,6 +1,7 @@
 import { FloeError } from "../errors.js";
 import { arrowRows } from "./arrow.js";
-import { gunzip, nonEmpty, readAll } from "./bytes.js";
+import { nonEmpty, readAll } from "./bytes.js";
+import { gunzip } from "./gzip.js";
 import { csvRows, type CsvOptions } from "./csv.js";
 import type { UploadFormat } from "./format.js";
 import { jsonRows } from "./json.js";

@@ -1,3 +1,4 @@
+import { gunzip } from "../decode/gzip.js";
 import { FloeError } from "../errors.js";
 
 const NDJSON_TYPES = new Set(["application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines"]);
@@ -23,7 +24,7 @@ export async function readBodyBytes(req: Request, limit: number): Promise<Uint8A
   if (!req.body) return new Uint8Array();
   const encoding = (req.headers.get("content-encoding") ?? "identity").toLowerCase();
   let stream: ReadableStream<Uint8Array> = req.body;
-  if (encoding === "gzip") stream = stream.pipeThrough(new DecompressionStream("gzip"));
+  if (encoding === "gzip") stream = gunzip(stream);
   else if (encoding !== "identity") throw new FloeError("unsupported_media_type", `Content-Encoding ${encoding} is not supported (use gzip or none)`, { details: { contentEncoding: encoding } });
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
