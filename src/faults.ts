@@ -39,6 +39,7 @@ export function faultyStore(inner: ObjectStore, faults: Map<string, number>): Ob
     getStream: (k) => inner.getStream(k),
     list: (prefix, o) => inner.list(prefix, o),
     delete: (k) => inner.delete(k),
+    copy: (from, to, o) => inner.copy(from, to, o),
     put: (key: string, body: Body, opts?: PutOptions) => {
       if (Math.random() < p) return Promise.reject(new FloeError("storage_unavailable", `injected fault: s3-put ${key}`));
       return inner.put(key, body, opts);

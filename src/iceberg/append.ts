@@ -5,6 +5,7 @@ import type { DataFile, FieldSummary, ManifestFile } from "./data-file.js";
 import { readManifestList } from "./manifest-read.js";
 import { writeManifest, writeManifestList } from "./manifest.js";
 import { currentSchema, currentSnapshot, defaultSpec, MAIN_BRANCH, type Snapshot } from "./metadata.js";
+import { NAME_MAPPING_PROPERTY, nameMapping } from "./name-mapping.js";
 import { partitionType } from "./partition.js";
 import { commitTable, loadTable, type LoadedTable, type TableLocation } from "./table.js";
 import type { NestedField, PrimitiveType, Schema } from "./types.js";
@@ -107,6 +108,10 @@ export async function appendFiles(store: ObjectStore, loc: TableLocation, files:
     const updates: Update[] = [];
     if (schemaChanged) updates.push({ action: "add-schema", schema: { ...opts.schema!, "schema-id": newSchemaId } }, { action: "set-current-schema", "schema-id": -1 });
     updates.push({ action: "add-snapshot", snapshot }, { action: "set-snapshot-ref", "ref-name": MAIN_BRANCH, type: "branch", "snapshot-id": snapshotId });
+    // Every table keeps a name mapping of its current schema, so data files without field ids
+    // (uploaded Parquet registered as is) read by name in any engine.
+    const mapping = JSON.stringify(nameMapping(schemaChanged ? opts.schema! : currentSchema(m)));
+    if (m.properties?.[NAME_MAPPING_PROPERTY] !== mapping) updates.push({ action: "set-properties", updates: { [NAME_MAPPING_PROPERTY]: mapping } });
     const commit: TableCommit = {
       requirements: [
         { type: "assert-table-uuid", uuid: m["table-uuid"] },

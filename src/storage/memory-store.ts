@@ -1,5 +1,5 @@
 import { FloeError } from "../errors.js";
-import { bodyBytes, type Body, type ListResult, type ObjectInfo, type ObjectStore, type PutOptions } from "./object-store.js";
+import { bareEtag, bodyBytes, copySourceGone, type Body, type ListResult, type ObjectInfo, type ObjectStore, type PutOptions } from "./object-store.js";
 
 /**
  * An object store in memory, with the semantics the edge stores have: create-only puts, sorted
@@ -42,6 +42,12 @@ export class MemoryStore implements ObjectStore {
 
   async delete(keys: string | readonly string[]): Promise<void> {
     for (const k of typeof keys === "string" ? [keys] : keys) this.objects.delete(k);
+  }
+
+  async copy(from: string, to: string, opts: { ifMatch?: string } = {}): Promise<ObjectInfo> {
+    const o = this.objects.get(from);
+    if (!o || (opts.ifMatch !== undefined && bareEtag(o.etag) !== bareEtag(opts.ifMatch))) throw copySourceGone(from, opts.ifMatch);
+    return this.put(to, o.bytes);
   }
 
   /** Number of objects held (tests). */

@@ -1,3 +1,4 @@
+import { FloeError } from "../errors.js";
 /**
  * The one storage port of Floe (STYLE.md 3): the core writes tables through it and never sees
  * S3, R2 or memory. Implementations: `MemoryStore` (tests, pure core), and at the edge an S3 store
@@ -34,6 +35,22 @@ export interface ObjectStore {
   list(prefix: string, opts?: { cursor?: string; limit?: number }): Promise<ListResult>;
   /** Removes keys; absent keys are not an error. */
   delete(keys: string | readonly string[]): Promise<void>;
+  /**
+   * Copies `from` to `to` inside the store, without the bytes passing through the caller (S3
+   * CopyObject). With `ifMatch` (an ETag, quoted or bare) only that version of `from` is copied.
+   * FloeError `not_found` when `from` is absent or is no longer that version.
+   */
+  copy(from: string, to: string, opts?: { ifMatch?: string }): Promise<ObjectInfo>;
+}
+
+/** An ETag without its quotes: `"abc"` → `abc` (R2 notifications carry it bare, S3 headers quoted). */
+export function bareEtag(etag: string): string {
+  return etag.replace(/^W\//, "").replace(/^"(.*)"$/, "$1");
+}
+
+/** The FloeError of a copy whose source is gone or changed. */
+export function copySourceGone(from: string, ifMatch?: string): FloeError {
+  return new FloeError("not_found", `object ${from} is gone${ifMatch ? ` or is no longer version ${bareEtag(ifMatch)}` : ""}`, { details: { key: from } });
 }
 
 /** Total byte length of a body. */

@@ -1,5 +1,5 @@
 import { FloeError } from "../errors.js";
-import { bodyBytes, type Body, type ListResult, type ObjectInfo, type ObjectStore, type PutOptions } from "./object-store.js";
+import { bareEtag, bodyBytes, copySourceGone, type Body, type ListResult, type ObjectInfo, type ObjectStore, type PutOptions } from "./object-store.js";
 
 /**
  * The object-store port over an R2 bucket binding (Workers runtime only). No signing and no
@@ -48,6 +48,16 @@ export class R2Store implements ObjectStore {
       const batch = all.slice(i, i + 1000);
       await this.call("DELETE", `${batch.length} keys from ${batch[0]}`, () => this.bucket.delete(batch));
     }
+  }
+
+  async copy(from: string, to: string, opts: { ifMatch?: string } = {}): Promise<ObjectInfo> {
+    // The binding has no server-side copy: the object streams through (an R2 body has a known
+    // length, so put takes it as it is, without buffering).
+    const onlyIf = opts.ifMatch !== undefined ? { etagMatches: bareEtag(opts.ifMatch) } : undefined;
+    const o = await this.call("GET", from, () => this.bucket.get(from, onlyIf ? { onlyIf } : undefined));
+    if (!o || !("body" in o)) throw copySourceGone(from, opts.ifMatch);
+    const put = await this.call("PUT", to, () => this.bucket.put(to, o.body, { httpMetadata: o.httpMetadata }));
+    return { key: to, size: put.size, etag: put.httpEtag };
   }
 
   /** Runs a binding call; what it throws (R2's "…(10001)" internal errors, timeouts) becomes a retryable FloeError. */

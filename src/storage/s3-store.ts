@@ -1,6 +1,6 @@
 import { AwsClient } from "aws4fetch";
 import { FloeError } from "../errors.js";
-import { bodyBytes, bodySize, type Body, type ListResult, type ObjectInfo, type ObjectStore, type PutOptions } from "./object-store.js";
+import { bareEtag, bodyBytes, bodySize, copySourceGone, type Body, type ListResult, type ObjectInfo, type ObjectStore, type PutOptions } from "./object-store.js";
 
 const MiB = 1024 * 1024;
 
@@ -31,6 +31,8 @@ export interface S3StoreOptions {
 export class S3Store implements ObjectStore {
   private readonly aws: AwsClient;
   private readonly base: string;
+  /** `/{bucket}`, as CopyObject's source names it. */
+  private readonly bucketPath: string;
   private readonly threshold: number;
   private readonly partSize: number;
   private readonly attempts: number;
@@ -38,7 +40,8 @@ export class S3Store implements ObjectStore {
   constructor(opts: S3StoreOptions) {
     // aws4fetch's own retry loop is off: ours knows which failures leave a create-only write ambiguous.
     this.aws = new AwsClient({ accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey, service: "s3", region: "auto", retries: 0 });
-    this.base = `${opts.endpoint.replace(/\/+$/, "")}/${encodeURIComponent(opts.bucket)}`;
+    this.bucketPath = `/${encodeURIComponent(opts.bucket)}`;
+    this.base = `${opts.endpoint.replace(/\/+$/, "")}${this.bucketPath}`;
     this.threshold = opts.multipartThreshold ?? 16 * MiB;
     this.partSize = opts.partSize ?? 8 * MiB;
     this.attempts = Math.max(1, opts.attempts ?? 3);
@@ -109,6 +112,25 @@ export class S3Store implements ObjectStore {
       const errors = [...(await res.text()).matchAll(/<Error>([\s\S]*?)<\/Error>/g)].map(([, e]) => `${xmlText(e, "Key")}: ${xmlText(e, "Code")}`);
       if (errors.length) throw new FloeError("storage_unavailable", `s3 DELETE refused ${errors.length} keys: ${errors.slice(0, 3).join(", ")}`, { retryable: true });
     }
+  }
+
+  /** CopyObject: the bytes stay in the bucket (up to 5 GB, S3's and R2's single-copy limit). */
+  async copy(from: string, to: string, opts: { ifMatch?: string } = {}): Promise<ObjectInfo> {
+    const source = `${this.bucketPath}${this.url(from).slice(this.base.length)}`;
+    const headers: Record<string, string> = { "x-amz-copy-source": source };
+    if (opts.ifMatch !== undefined) headers["x-amz-copy-source-if-match"] = `"${bareEtag(opts.ifMatch)}"`;
+    const { res } = await this.request("COPY", `${from} → ${to}`, this.url(to), { method: "PUT", headers });
+    if (res.status === 404 || res.status === 412) {
+      const text = await res.text();
+      if (text.includes("NoSuchBucket")) throw describe("COPY", from, res.status, text);
+      throw copySourceGone(from, opts.ifMatch);
+    }
+    if (!res.ok) throw await failure("COPY", `${from} → ${to}`, res);
+    // CopyObject can fail after its 200 (the error is in the body): S3's documented quirk.
+    const xml = await res.text();
+    if (xmlText(xml, "Code")) throw describe("COPY", `${from} → ${to}`, 500, xml);
+    const etag = xmlText(xml, "ETag")?.replace(/&quot;/g, '"') ?? "";
+    return { key: to, size: (await this.head(to))?.size ?? 0, etag };
   }
 
   /** Size and ETag of an object, or null when there is none (HEAD has no body, so a missing bucket reads as missing). */

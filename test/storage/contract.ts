@@ -159,6 +159,22 @@ export function storeContract(name: string, make: () => Promise<ObjectStore> | O
       expect((await listAll(store, p)).map((o) => o.key)).toEqual([keys[2], keys[4]]);
     });
 
+    it("copies an object inside the store, only the version asked for, and says not_found for a gone or changed source", async () => {
+      const { store, p } = await setup();
+      const first = await store.put(`${p}src/ünï code+x.bin`, bytesOf(70_000, 3));
+      const copied = await store.copy(`${p}src/ünï code+x.bin`, `${p}dst/a.bin`, { ifMatch: first.etag });
+      expect(copied.size).toBe(70_000);
+      expectSameBytes(await store.get(`${p}dst/a.bin`), bytesOf(70_000, 3));
+      // Bare and quoted ETags name the same version; no ifMatch copies whatever is there.
+      await store.copy(`${p}src/ünï code+x.bin`, `${p}dst/b.bin`, { ifMatch: first.etag.replace(/"/g, "") });
+      await store.copy(`${p}src/ünï code+x.bin`, `${p}dst/c.bin`);
+      expectSameBytes(await store.get(`${p}dst/c.bin`), bytesOf(70_000, 3));
+      await store.put(`${p}src/ünï code+x.bin`, bytesOf(10, 4));
+      expect(await outcome(store.copy(`${p}src/ünï code+x.bin`, `${p}dst/d.bin`, { ifMatch: first.etag }))).toBe("not_found");
+      expect(await outcome(store.copy(`${p}src/never-was.bin`, `${p}dst/e.bin`))).toBe("not_found");
+      expect((await listAll(store, `${p}dst/`)).map((o) => o.key)).toEqual([`${p}dst/a.bin`, `${p}dst/b.bin`, `${p}dst/c.bin`]);
+    });
+
     it("keeps keys with spaces, unicode, +, %, =, quotes and XML characters exactly", async () => {
       const { store, p } = await setup();
       const odd = [
