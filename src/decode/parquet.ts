@@ -40,16 +40,17 @@ function parquetError(message: string, details: Record<string, unknown>, cause: 
 
 /**
  * Reads and checks a Parquet file's footer. A file that is not Parquet, or is truncated (its
- * footer is at the end), is refused with FloeError `invalid_input`.
+ * footer is at the end), is refused with FloeError `invalid_input`. `parsers` decide how
+ * statistics values come out (default: as the rows' values do).
  */
-export async function parquetMetadataOf(file: RandomAccessFile): Promise<FileMetaData> {
+export async function parquetMetadataOf(file: RandomAccessFile, parsers: Partial<ParquetParsers> = PARSERS): Promise<FileMetaData> {
   if (file.byteLength < 12) {
     throw new FloeError("invalid_input", `Parquet: ${file.byteLength} bytes is too short for a Parquet file (truncated?)`, {
       details: { format: "parquet", size: file.byteLength },
     });
   }
   try {
-    return await parquetMetadataAsync(file as AsyncBuffer, { parsers: PARSERS, geoparquet: false });
+    return await parquetMetadataAsync(file as AsyncBuffer, { parsers, geoparquet: false });
   } catch (e) {
     throw parquetError("not a Parquet file, or truncated (the footer is unreadable)", { size: file.byteLength }, e);
   }

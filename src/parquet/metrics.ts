@@ -63,7 +63,8 @@ export function fileMetrics(schema: Schema, rowGroups: RowGroup[], recordCount: 
       const st = md.statistics as ({ null_count?: bigint; nan_count?: bigint; min_value?: unknown; max_value?: unknown } | undefined);
       if (!st) continue;
       add(nullValueCounts, leaf.id, Number(st.null_count ?? 0n));
-      if (leaf.type === "float" || leaf.type === "double") add(nanValueCounts, leaf.id, Number(st.nan_count ?? 0n));
+      // Only a writer that counted NaNs says how many (hyparquet-writer does; a footer read back has no such field).
+      if ((leaf.type === "float" || leaf.type === "double") && st.nan_count !== undefined) add(nanValueCounts, leaf.id, Number(st.nan_count));
       if (leaf.repeated) continue;
       const min = toInternal(leaf.type, st.min_value);
       const max = toInternal(leaf.type, st.max_value);

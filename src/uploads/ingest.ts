@@ -18,6 +18,7 @@ import { quarantine } from "../queue/quarantine.js";
 import { lakeStore, locationOf } from "../storage/lake.js";
 import { CREATE_ACTIONS, R2Notification } from "./notification.js";
 import { lineSlice } from "./range.js";
+import { objectChanged, rangedObject, registerParquet, type Abortable, type Written } from "./register.js";
 import { routeObject, type Route } from "./routing.js";
 
 /** NDJSON objects larger than this are split into byte ranges of this size, one queue message each. */
@@ -102,16 +103,19 @@ async function ingestObject(env: Env, m: UploadMessage): Promise<Outcome> {
   const claim = await rpc(stub.claim(route.table, batchId, [dedupeKey]));
   if (claim.status[0] === ClaimStatus.Duplicate) return "duplicate";
   if (claim.status[0] === ClaimStatus.Busy) return "busy";
-  const writers: PartitionedFileWriter[] = [];
+  const aborts: Abortable[] = [];
   try {
     maybeFail(parseFaults(env.FLOE_FAULTS), "after-claim");
-    const { files, rows, schemaId } = await writeObject(env, m, route, claim.info, writers, () => rpc(stub.renew(route.table, claim.fence)));
+    const register = route.parquet === "register" && route.format.format === "parquet" && !route.format.gzip;
+    const { files, rows, schemaId } =
+      (register ? await registerParquet(env, m, route, claim.info, aborts) : undefined) ??
+      (await writeObject(env, m, route, claim.info, aborts, () => rpc(stub.renew(route.table, claim.fence))));
     if (rows === 0) throw new FloeError("invalid_input", m.size === 0 ? "the object is empty (zero bytes)" : "the object holds no rows");
     maybeFail(parseFaults(env.FLOE_FAULTS), "after-write");
     await rpc(stub.commit(route.table, batchId, claim.fence, files, schemaId, [{ object, rows }]));
   } catch (e) {
     if (e instanceof InjectedCrash) throw e;
-    await Promise.all(writers.map((w) => w.abort()));
+    await Promise.all(aborts.map((w) => w.abort().catch(() => undefined)));
     await rpc(stub.abandon(route.table, claim.fence)).catch(() => undefined);
     // Atomic per object: a file that cannot be read, or whose rows do not fit, is not ingested at
     // all; it is marked failed with the reason and left in place for a replay.
@@ -131,7 +135,8 @@ async function ingestObject(env: Env, m: UploadMessage): Promise<Outcome> {
  * schema kept here while the file is read, adopted by the table only once the whole file has been
  * read: a file that fails half way changes nothing (no new columns, no table created).
  */
-async function writeObject(env: Env, m: UploadMessage, route: Route, info: TableInfo, writers: PartitionedFileWriter[], renew: () => Promise<boolean>): Promise<{ files: DataFile[]; rows: number; schemaId: number }> {
+async function writeObject(env: Env, m: UploadMessage, route: Route, info: TableInfo, aborts: Abortable[], renew: () => Promise<boolean>): Promise<Written> {
+  const writers: PartitionedFileWriter[] = [];
   const stub = env.TABLES.get(env.TABLES.idFromName(route.table));
   const name = parseTableName(route.table);
   const base = info.exists && info.schema ? { schemaId: info.schema["schema-id"], lastColumnId: info.lastColumnId } : null;
@@ -171,6 +176,7 @@ async function writeObject(env: Env, m: UploadMessage, route: Route, info: Table
         targetFileBytes: Number(info.properties["write.target-file-size-bytes"] ?? 0) || undefined,
       });
       writers.push(writer);
+      aborts.push(writer);
       convert = compileRowConverter(schema, { unknownFields: info.mode === "strict" ? "error" : "ignore" });
     }
     await writer.write(convert!(batch.rows, batch.first));
@@ -195,21 +201,12 @@ function csvTypes(info: TableInfo): Record<string, "string" | "long" | "double" 
 /** The object's rows, read only if it is still the version the message names (a newer upload is its own version). */
 async function openObject(env: Env, m: UploadMessage, route: Route, info: TableInfo): Promise<{ batches: AsyncIterable<RowBatch> }> {
   const csv = { ...route.format.csv, ...route.rule?.csv, types: csvTypes(info) };
-  const changed = () => new FloeError("invalid_input", `the object changed or was deleted before it was ingested (version ${m.eTag}); the newer version is ingested on its own`);
   if (route.format.format === "parquet" && !route.format.gzip) {
-    const file = {
-      byteLength: m.size,
-      slice: async (start: number, end?: number) => {
-        const o = await env.LAKE.get(m.key, { range: { offset: start, length: (end ?? m.size) - start }, onlyIf: { etagMatches: m.eTag } });
-        if (!o || !("body" in o)) throw changed();
-        return o.arrayBuffer();
-      },
-    };
-    return { batches: decodeRows(null, { ...route.format, file, size: m.size, csv }) };
+    return { batches: decodeRows(null, { ...route.format, file: rangedObject(env, m), size: m.size, csv }) };
   }
   const readFrom = m.range ? Math.max(0, m.range.start - 1) : 0;
   const o = await env.LAKE.get(m.key, { onlyIf: { etagMatches: m.eTag }, ...(m.range ? { range: { offset: readFrom } } : {}) });
-  if (!o || !("body" in o)) throw changed();
+  if (!o || !("body" in o)) throw objectChanged(m);
   const body = m.range ? lineSlice(o.body, readFrom, m.range.start, m.range.end) : o.body;
   return { batches: decodeRows(body, { ...route.format, size: m.size, csv }) };
 }

@@ -16,6 +16,8 @@ const Rule = z
     csv: z.object({ delimiter: z.string().length(1).optional(), header: z.boolean().optional() }).strict().optional(),
     /** What happens to the object once ingested: kept (default), deleted, or moved under `archive/`. */
     after: z.enum(["keep", "delete", "archive"]).optional(),
+    /** Parquet whose columns fit the table is registered as it is (default) or always rewritten. */
+    parquet: z.enum(["register", "rewrite"]).optional(),
   })
   .strict();
 export type UploadRule = z.infer<typeof Rule>;
@@ -25,6 +27,7 @@ export interface Route {
   format: FormatGuess;
   rule?: UploadRule;
   after: "keep" | "delete" | "archive";
+  parquet: "register" | "rewrite";
 }
 
 let cached: { raw: string; rules: UploadRule[] } | undefined;
@@ -62,5 +65,5 @@ export function routeObject(env: Env, key: string, contentType?: string): Route 
   const guessed = formatFromName(key, contentType);
   const format = rule?.format ? { format: rule.format, gzip: rule.gzip ?? guessed?.gzip ?? false } : guessed;
   if (!format) throw new FloeError("invalid_input", `cannot tell the format of ${key}: use an extension (.ndjson .jsonl .json .csv .tsv .parquet .arrow, optionally .gz) or a rule`, { details: { key, table: name } });
-  return { table: name, format, rule, after: rule?.after ?? "keep" };
+  return { table: name, format, rule, after: rule?.after ?? "keep", parquet: rule?.parquet ?? "register" };
 }
