@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SOURCE, fixture, type SourceRow } from "../decode/helpers.js";
+import { SOURCE, fixture } from "../decode/helpers.js";
 import { duckdb } from "../support/duckdb.js";
-import { tempFile } from "../support/temp-file.js";
+import { tempFile, tempPath } from "../support/temp-file.js";
 import { ADMIN_TOKEN, INGEST_TOKEN, duckdbOverFiles, icebirdRows, locationFor, startFloe, waitForRecords, walkLake, type FloeDev } from "../support/floe-dev.js";
 
 // R2 uploads end to end, against a `wrangler dev` of the real service started here. Files written by
@@ -428,6 +429,86 @@ describe("the upload endpoint and its ledger", () => {
     const want = canonOrders([...v1, ...v2] as unknown as Record<string, unknown>[]);
     expect(back.duck.sort((a, b) => String(a.order_id).localeCompare(String(b.order_id)))).toEqual(want);
     expect(back.ice!.sort((a, b) => String(a.order_id).localeCompare(String(b.order_id)))).toEqual(want);
+  });
+});
+
+describe("Parquet whose columns fit: registered as it is, not rewritten", () => {
+  const TABLE = "registered";
+  const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+  /** A flat Parquet file written by DuckDB. */
+  const duckFile = async (select: string) => {
+    const path = tempPath("flat.parquet");
+    await duckdb(`SET TimeZone = 'UTC'; COPY (${select}) TO '${path}' (FORMAT parquet)`);
+    return new Uint8Array(readFileSync(path));
+  };
+  const FIRST = `SELECT i::BIGINT AS id, 'name ' || i AS name, (i * 0.5)::DOUBLE AS score, i % 2 = 0 AS active, DATE '2024-01-01' + i::INTEGER AS born,
+    TIMESTAMP '2024-01-01 00:00:00' + i * INTERVAL 1 MINUTE AS seen, (i / 4)::DECIMAL(9,2) AS price, (i * 3)::INTEGER AS qty FROM range(0, 200) r(i)`;
+  // The second file: qty is now a BIGINT (the table's int column is promoted to long) and a column is new.
+  const SECOND = `SELECT i::BIGINT AS id, 'name ' || i AS name, (i * 0.5)::DOUBLE AS score, i % 2 = 0 AS active, DATE '2024-01-01' + i::INTEGER AS born,
+    TIMESTAMP '2024-01-01 00:00:00' + i * INTERVAL 1 MINUTE AS seen, (i / 4)::DECIMAL(9,2) AS price, (i * 3)::BIGINT AS qty, 'note ' || i AS note FROM range(200, 300) r(i)`;
+
+  it("copies the uploaded file into the table byte for byte, with a name mapping, and readers see its rows; then a second file evolves the table", async () => {
+    const first = await duckFile(FIRST);
+    await dev.lake.put(`incoming/${TABLE}/first.parquet`, first);
+    expect((await reconcile()).enqueued).toBe(1);
+    let l = await settledLedger(TABLE, 1);
+    expect(l[0], withLogs("first file")).toMatchObject({ state: "ingested", rows: 200 });
+
+    let walk = await walkLake(dev.lake, locationFor(TABLE));
+    expect(walk.missing).toEqual([]);
+    expect(walk.currentDataFiles).toHaveLength(1);
+    expect(walk.currentDataFiles[0]).toMatch(new RegExp(`^warehouse/default/${TABLE}/data/[0-9a-f-]{36}\\.parquet$`));
+    // Not rewritten: the table's data file is the uploaded file, byte for byte.
+    expect(sha((await dev.lake.get(walk.currentDataFiles[0]))!)).toBe(sha(first));
+    let s = await dev.status(TABLE);
+    expect(columnTypes(s.schema)).toEqual({ id: "long", name: "string", score: "double", active: "boolean", born: "date", seen: "timestamp", price: "decimal(9, 2)", qty: "int" });
+    // DuckDB wrote no field ids: readers map the columns by name (spec "Column Projection").
+    const mapping = JSON.parse(walk.metadata.properties["schema.name-mapping.default"]);
+    expect(mapping).toEqual(s.schema.fields.map((f: { id: number; name: string }) => ({ "field-id": f.id, names: [f.name] })));
+
+    // The manifest's metrics come from the file's footer: icebird and DuckDB read the rows.
+    const ice = await icebirdRows(dev, s.metadataLocation);
+    expect(ice).toHaveLength(200);
+    const byId = new Map(ice.map((r) => [Number(r.id), r]));
+    for (const i of [0, 1, 117, 199]) {
+      const r = byId.get(i)!;
+      expect([r.name, Number(r.score), r.active, Number(r.qty)]).toEqual([`name ${i}`, i * 0.5, i % 2 === 0, i * 3]);
+      expect(new Date(r.seen as string | number | Date).toISOString()).toBe(new Date(Date.UTC(2024, 0, 1, 0, i)).toISOString());
+    }
+    const duck = await duckdbOverFiles(dev.lake, walk.currentDataFiles, "SELECT count(*)::INTEGER AS n, sum(qty)::BIGINT AS q, max(born)::VARCHAR AS b FROM {files}");
+    expect(duck).toEqual([{ n: 200, q: String(3 * ((199 * 200) / 2)), b: "2024-07-18" }]);
+
+    // Deleting the upload afterwards breaks nothing: the table holds its own copy.
+    await dev.lake.delete(`incoming/${TABLE}/first.parquet`);
+
+    const second = await duckFile(SECOND);
+    await dev.lake.put(`incoming/${TABLE}/second.parquet`, second);
+    expect((await reconcile()).enqueued).toBe(1);
+    l = await settledLedger(TABLE, 2);
+    expect(l.find((u) => u.key.endsWith("second.parquet")), withLogs("second file")).toMatchObject({ state: "ingested", rows: 100 });
+    walk = await walkLake(dev.lake, locationFor(TABLE));
+    expect(walk.missing).toEqual([]);
+    expect(walk.currentDataFiles).toHaveLength(2);
+    expect((await Promise.all(walk.currentDataFiles.map(async (k) => sha((await dev.lake.get(k))!)))).sort()).toEqual([sha(first), sha(second)].sort());
+    s = await dev.status(TABLE);
+    expect(columnTypes(s.schema)).toMatchObject({ qty: "long", note: "string" });
+    expect(JSON.parse(walk.metadata.properties["schema.name-mapping.default"]).map((m: { names: string[] }) => m.names[0])).toEqual(["id", "name", "score", "active", "born", "seen", "price", "qty", "note"]);
+    const all = await icebirdRows(dev, s.metadataLocation);
+    expect(all).toHaveLength(300);
+    const notes = new Map(all.map((r) => [Number(r.id), r.note ?? null]));
+    expect([notes.get(5), notes.get(250)]).toEqual([null, "note 250"]);
+    expect(s.totalRecords).toBe(300);
+  });
+
+  it("rewrites a Parquet file whose columns do not fit, and fails it with the reason when its rows do not fit either", async () => {
+    const bad = await duckFile("SELECT 'not a number' AS id, 'x' AS name");
+    await dev.lake.put(`incoming/${TABLE}/bad-id.parquet`, bad);
+    await reconcile();
+    const l = await settledLedger(TABLE, 3);
+    const entry = l.find((u) => u.key.endsWith("bad-id.parquet"));
+    expect(entry, withLogs("bad file")).toMatchObject({ state: "failed", rows: 0 });
+    expect(entry!.reason).toMatch(/^row 0, field "id": /);
+    expect((await dev.status(TABLE)).totalRecords).toBe(300);
   });
 });
 
