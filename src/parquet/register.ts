@@ -118,7 +118,8 @@ function icebergTypeOf(e: SchemaElement): PrimitiveType | undefined {
       if (lt?.type === "TIMESTAMP") return lt.unit === "MICROS" ? (lt.isAdjustedToUTC ? "timestamptz" : "timestamp") : undefined;
       // The legacy annotation is UTC-adjusted by definition (parquet-format LogicalTypes.md).
       if (ct === "TIMESTAMP_MICROS") return "timestamptz";
-      if (lt?.type === "TIME" || ct === "TIME_MICROS") return (lt?.type !== "TIME" || lt.unit === "MICROS") && ct !== "TIME_MILLIS" ? "time" : undefined;
+      // Iceberg's time is TIME(MICROS) not adjusted to UTC; the legacy annotation alone means UTC-adjusted.
+      if (lt?.type === "TIME" || ct === "TIME_MICROS") return lt?.type === "TIME" && lt.unit === "MICROS" && !lt.isAdjustedToUTC ? "time" : undefined;
       return plain || (lt?.type === "INTEGER" && lt.bitWidth === 64 && lt.isSigned) || (!lt && ct === "INT_64") ? "long" : undefined;
     case "FLOAT":
       return plain ? "float" : undefined;
