@@ -32,6 +32,8 @@ export interface Env {
   FLOE_LEASE_MS?: string;
   /** Test-only fault injection (see src/faults.ts); never set in production. */
   FLOE_FAULTS?: string;
+  /** NDJSON uploads larger than this many bytes are split into ranges of it (default 64 MiB): tests shrink it. */
+  FLOE_SPLIT_BYTES?: string;
 }
 
 const nonEmpty = (name: string, hint: string) => z.string({ error: `${name} is missing (${hint})` }).min(1, `${name} is empty (${hint})`);
@@ -78,6 +80,12 @@ export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 export function maxBodyBytes(env: Env): number {
   const n = Number(env.MAX_BODY_BYTES ?? DEFAULT_MAX_BODY_BYTES);
   return Number.isFinite(n) && n > 0 ? n : DEFAULT_MAX_BODY_BYTES;
+}
+
+/** The byte range size large NDJSON uploads are split into (default 64 MiB, at least 4 KiB). */
+export function splitBytes(env: Env): number {
+  const n = Number(env.FLOE_SPLIT_BYTES ?? 64 * 1024 * 1024);
+  return Number.isInteger(n) && n >= 4096 ? n : 64 * 1024 * 1024;
 }
 
 /** How long a claim may take to commit (default 60 s; `FLOE_LEASE_MS` shortens it in tests). */

@@ -1,4 +1,4 @@
-import { lakeConfig, leaseMs, type Env } from "../config.js";
+import { lakeConfig, leaseMs, splitBytes, type Env } from "../config.js";
 import { decodeRows, type RowBatch } from "../decode/index.js";
 import { ClaimStatus } from "../durable/keys.js";
 import type { TableInfo } from "../durable/table-info.js";
@@ -21,8 +21,12 @@ import { lineSlice } from "./range.js";
 import { objectChanged, rangedObject, registerParquet, type Abortable, type Written } from "./register.js";
 import { routeObject, type Route } from "./routing.js";
 
-/** NDJSON objects larger than this are split into byte ranges of this size, one queue message each. */
-export const SPLIT_BYTES = 64 * 1024 * 1024;
+/**
+ * Uploads a consumer invocation reads beyond the first that is "heavy" (a range, or a whole object
+ * over this size) are handed back to the queue: one invocation reads at most about one range's
+ * worth of a large upload, within the CPU limit however the queue batches the range messages.
+ */
+const HEAVY_BYTES = 16 * 1024 * 1024;
 
 /** `{bucket}/{key}#{eTag}`: one object version, the unit of exactly-once for uploads. */
 export const objectId = (m: { bucket: string; key: string; eTag: string }) => `${m.bucket}/${m.key}#${m.eTag}`;
@@ -49,9 +53,19 @@ export async function fromNotification(env: Env, body: unknown): Promise<UploadM
   return { v: 1, kind: "upload", bucket: n.bucket, key: n.object.key, eTag: n.object.eTag ?? "", size: n.object.size ?? 0 };
 }
 
-/** Ingests upload messages one object (or range) at a time: each is its own claim and commit. */
+/**
+ * Ingests upload messages one object (or range) at a time: each is its own claim and commit. After
+ * the first heavy one, further heavy ones are sent to the queue again as new messages (not retried:
+ * a retry would spend one of the message's attempts) and acknowledged.
+ */
 export async function consumeUploads(env: Env, items: { msg: Message<unknown>; body: UploadMessage }[]): Promise<void> {
-  for (const { msg, body } of items) {
+  const heavy = (m: UploadMessage) => m.range !== undefined || m.size > HEAVY_BYTES;
+  const later = items.filter((it, i) => heavy(it.body) && items.findIndex((x) => heavy(x.body)) !== i);
+  if (later.length) {
+    for (let i = 0; i < later.length; i += 100) await env.INGEST.sendBatch(later.slice(i, i + 100).map((it) => ({ body: it.body })));
+    for (const it of later) it.msg.ack();
+  }
+  for (const { msg, body } of items.filter((it) => !later.includes(it))) {
     try {
       const outcome = await ingestObject(env, body);
       if (outcome === "busy") msg.retry({ delaySeconds: Math.ceil(leaseMs(env) / 1000) });
@@ -86,14 +100,15 @@ async function ingestObject(env: Env, m: UploadMessage): Promise<Outcome> {
   }
   const stub = env.TABLES.get(env.TABLES.idFromName(route.table));
   const object = objectId(m);
-  const splittable = route.format.format === "ndjson" && !route.format.gzip && m.size > SPLIT_BYTES;
+  const split = splitBytes(env);
+  const splittable = route.format.format === "ndjson" && !route.format.gzip && m.size > split;
   if (!m.range) {
-    const ranges = splittable ? Math.ceil(m.size / SPLIT_BYTES) : 1;
+    const ranges = splittable ? Math.ceil(m.size / split) : 1;
     const state = await rpc(stub.seeUpload(route.table, { object, key: m.key, etag: m.eTag, size: m.size, ranges }));
     if (state === "ingested" || state === "deleted") return "duplicate";
     if (splittable) {
       // One message per range, sent together; each range is claimed and committed on its own.
-      const msgs: UploadMessage[] = Array.from({ length: ranges }, (_, index) => ({ ...m, range: { start: index * SPLIT_BYTES, end: Math.min(m.size, (index + 1) * SPLIT_BYTES), index, count: ranges } }));
+      const msgs: UploadMessage[] = Array.from({ length: ranges }, (_, index) => ({ ...m, range: { start: index * split, end: Math.min(m.size, (index + 1) * split), index, count: ranges } }));
       for (let i = 0; i < msgs.length; i += 100) await env.INGEST.sendBatch(msgs.slice(i, i + 100).map((body) => ({ body })));
       return "split";
     }

@@ -64,6 +64,44 @@ describe("uploads", () => {
     expect(l.every((u) => u.rows === 20)).toBe(true);
   });
 
+  it("splits a large NDJSON object into line-aligned ranges, reads at most one range per invocation, and lands every line once", async () => {
+    // 64 KiB ranges (FLOE_SPLIT_BYTES) over a ~330 KB file: six ranges, cut mid-line.
+    const ids = Array.from({ length: 3000 }, (_, i) => i);
+    const key = "incoming/up_split/big.ndjson";
+    const o = (await E.LAKE.put(key, ids.map((id) => JSON.stringify({ id, pad: "x".repeat(80 + (id % 37)) })).join("\n") + "\n"))!;
+    const sent: unknown[] = [];
+    const queue = { send: async (body: unknown) => void sent.push(body), sendBatch: async (msgs: Iterable<{ body: unknown }>) => void sent.push(...[...msgs].map((m) => m.body)) };
+    const env2 = { ...E, FLOE_SPLIT_BYTES: "65536", INGEST: queue } as unknown as Env;
+    const deliver = async (bodies: unknown[]) => {
+      const batch = createMessageBatch("floe-ingest", bodies.map((body) => ({ id: `n${nextId++}`, timestamp: new Date(), attempts: 1, body })));
+      await worker.queue(batch as MessageBatch<unknown>, env2);
+      return getQueueResult(batch, createExecutionContext());
+    };
+    await deliver([notification(key, o)]);
+    const ranges = sent.splice(0) as { range: { start: number; end: number; index: number; count: number } }[];
+    expect(ranges.map((m) => m.range.index)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(ranges.every((m, i) => m.range.start === i * 65536 && m.range.end === Math.min(o.size, (i + 1) * 65536))).toBe(true);
+    // All six in one batch: the first is read, the other five go back to the queue as new messages.
+    let pending: unknown[] = ranges;
+    const perInvocation: number[] = [];
+    while (pending.length) {
+      const before = (await info("up_split")).totalRecords;
+      const r = await deliver(pending);
+      expect(r.explicitAcks).toHaveLength(pending.length);
+      expect(r.retryMessages).toEqual([]);
+      pending = sent.splice(0);
+      perInvocation.push((await info("up_split")).totalRecords - before);
+    }
+    expect(perInvocation).toHaveLength(6);
+    expect(perInvocation.every((n) => n > 0 && n < 1000)).toBe(true);
+    const rows = await rowsOf("up_split");
+    expect(rows.map((x) => Number(x.id)).sort((a, b) => a - b)).toEqual(ids);
+    expect(await ledger("up_split")).toMatchObject([{ state: "ingested", rows: 3000 }]);
+    // A range delivered again adds nothing.
+    await deliver([ranges[3]]);
+    expect((await info("up_split")).totalRecords).toBe(3000);
+  });
+
   it("treats a re-upload with new content as a new version, and records deletes", async () => {
     const key = "incoming/up_versions/data.csv";
     const v1 = (await E.LAKE.put(key, "id,name\n1,a\n2,b\n"))!;
