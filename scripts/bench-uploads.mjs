@@ -12,6 +12,9 @@
 // Sizes (MB = 2^20 bytes, as elsewhere in the bench; generated once, deterministic, cached in bench-out/):
 //   BENCH_UPLOAD_GZ_MB      compressed size of the gzip file (default 16; issue 4's proof: 200)
 //   BENCH_UPLOAD_NDJSON_MB  size of the uncompressed NDJSON file (default 100 → 2 ranges; 0 skips it)
+//   BENCH_UPLOAD_PARQUET    "1" (default): also a flat Parquet file (DuckDB, from the NDJSON or gzip
+//                           input), uploaded twice: registered as it is, and rewritten (rule
+//                           "parquet": "rewrite"); "0" skips it
 //   BENCH_UPLOAD_HEAP       "search" (default): the smallest old-space limit per invocation (within
 //                           4 MB); "check": only whether each completes within 128 MB
 //
@@ -30,7 +33,10 @@ const MB = MiB;
 const GZ_MB = Number(process.env.BENCH_UPLOAD_GZ_MB ?? 16);
 const NDJSON_MB = Number(process.env.BENCH_UPLOAD_NDJSON_MB ?? 100);
 const HEAP_MODE = process.env.BENCH_UPLOAD_HEAP ?? "search";
+const PARQUET = (process.env.BENCH_UPLOAD_PARQUET ?? "1") !== "0";
 const TABLE = "big";
+/** Uploads under rewrite/ go to the same table, always rewritten (the bench Worker gets this rule, in workerd and in Node). */
+const REWRITE_RULES = JSON.stringify([{ prefix: "rewrite/", table: TABLE, format: "parquet", parquet: "rewrite" }]);
 const HEAP_CAP = 128; // MB: the Workers isolate's memory limit
 const mb = (bytes) => (bytes / MB).toFixed(1);
 
@@ -140,6 +146,34 @@ async function input(name, targetMb, gzip) {
   return { path, size: statSync(path).size, ...JSON.parse(readFileSync(`${path}.json`, "utf8")), generatedMs };
 }
 
+/**
+ * A flat Parquet file (every column a top-level primitive, so registrable) DuckDB writes from an
+ * NDJSON(.gz) input: the events' scalar columns, `ts` as a TIMESTAMPTZ. Cached like the inputs.
+ */
+async function flatParquet(from) {
+  const path = join(OUT, `${from.path.split("/").pop().replace(/\.ndjson(\.gz)?$/, "")}-flat.parquet`);
+  let generatedMs;
+  if (!existsSync(path) || !existsSync(`${path}.json`)) {
+    const t = performance.now();
+    const { DuckDBInstance } = await import("@duckdb/node-api");
+    const db = await DuckDBInstance.create(":memory:");
+    const conn = await db.connect();
+    await conn.run("SET TimeZone = 'UTC'");
+    await conn.run(`COPY (SELECT event_id, seq::BIGINT AS seq, ts::TIMESTAMPTZ AS ts, type, user_id::BIGINT AS user_id, session_id, is_mobile, country, url, referrer,
+      user_agent, latency_ms::BIGINT AS latency_ms, score::DOUBLE AS score, amount::DOUBLE AS amount, currency, quantity::BIGINT AS quantity, query
+      FROM read_json('${from.path}', columns = {event_id: 'VARCHAR', seq: 'BIGINT', ts: 'VARCHAR', type: 'VARCHAR', user_id: 'BIGINT', session_id: 'VARCHAR',
+        is_mobile: 'BOOLEAN', country: 'VARCHAR', url: 'VARCHAR', referrer: 'VARCHAR', user_agent: 'VARCHAR', latency_ms: 'BIGINT', score: 'DOUBLE',
+        amount: 'DOUBLE', currency: 'VARCHAR', quantity: 'BIGINT', query: 'VARCHAR'})) TO '${path}.tmp' (FORMAT parquet)`);
+    const rows = Number((await (await conn.runAndReadAll(`SELECT count(*) FROM read_parquet('${path}.tmp')`)).getRows())[0][0]);
+    conn.closeSync();
+    db.closeSync();
+    renameSync(`${path}.tmp`, path);
+    writeFileSync(`${path}.json`, JSON.stringify({ rows }));
+    generatedMs = performance.now() - t;
+  }
+  return { path, size: statSync(path).size, ...JSON.parse(readFileSync(`${path}.json`, "utf8")), generatedMs };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Child mode: the bundle in Node, the upload read from the file on disk through an R2-like
 // binding (ranges, etag preconditions; bytes outside V8's heap, as R2's are outside the isolate),
@@ -158,6 +192,7 @@ async function child([bundle, file, key, mode]) {
   const eTag = `bench-${size}`;
   const lake = env.LAKE;
   env.LAKE_BUCKET = "floe-lake";
+  env.FLOE_UPLOAD_RULES = REWRITE_RULES;
   // The heap is measured here, not the lease: slowed by a tight heap limit, an invocation may pass
   // the 60 s lease and have its commit refused; 15 min is a queue consumer's wall-time limit.
   env.FLOE_LEASE_MS = String(15 * 60_000);
@@ -168,7 +203,8 @@ async function child([bundle, file, key, mode]) {
       if (opts.onlyIf?.etagMatches && opts.onlyIf.etagMatches !== eTag) return meta;
       const start = opts.range?.offset ?? 0;
       const end = opts.range?.length !== undefined ? start + opts.range.length - 1 : undefined;
-      return { ...meta, body: Readable.toWeb(createReadStream(file, { start, end, highWaterMark: 65536 })) };
+      const body = Readable.toWeb(createReadStream(file, { start, end, highWaterMark: 65536 }));
+      return { ...meta, body, arrayBuffer: () => new Response(body).arrayBuffer() };
     },
     // Parquet data files are not kept (production sends them to R2 and forgets them; kept, they
     // would fill the array buffers measured below); metadata, manifests and lists are.
@@ -270,7 +306,7 @@ function smallestLimit(bundle, file, key, mode) {
 
 const limitText = (l) => (l.limit === Infinity ? `does NOT complete within a V8 old-space limit of ${HEAP_CAP} MB (${l.error})` : l.checked ? `completes within a V8 old-space limit of ${HEAP_CAP} MB (checked, not searched)` : `completes within a V8 old-space limit of ${l.limit} MB (smallest found, within 4 MB): inside ${HEAP_CAP} MB`);
 
-/** `{ms}` of DuckDB (one thread) converting the file to Parquet. */
+/** `{ms}` of DuckDB (one thread) converting the file to Parquet (a Parquet input is rewritten). */
 async function duckdb(path) {
   const { DuckDBInstance } = await import("@duckdb/node-api");
   const db = await DuckDBInstance.create(":memory:");
@@ -279,7 +315,7 @@ async function duckdb(path) {
   const out = join(OUT, "uploads-duckdb.parquet");
   rmSync(out, { force: true });
   const t = performance.now();
-  await conn.run(`COPY (SELECT * FROM read_json('${path}')) TO '${out}' (FORMAT parquet)`);
+  await conn.run(`COPY (SELECT * FROM ${path.endsWith(".parquet") ? "read_parquet" : "read_json"}('${path}')) TO '${out}' (FORMAT parquet)`);
   const ms = performance.now() - t;
   const rows = Number((await (await conn.runAndReadAll(`SELECT count(*) FROM read_parquet('${out}')`)).getRows())[0][0]);
   const columns = Number((await (await conn.runAndReadAll(`SELECT count(*) FROM (DESCRIBE SELECT * FROM read_parquet('${out}'))`)).getRows())[0][0]);
@@ -313,13 +349,17 @@ export async function uploadsBench() {
   const gz = await input(`uploads-events-${GZ_MB}mb.ndjson.gz`, GZ_MB, true);
   const nd = NDJSON_MB > 0 ? await input(`uploads-events-${NDJSON_MB}mb.ndjson`, NDJSON_MB, false) : undefined;
   const files = [{ ...gz, kind: "gzip", key: `incoming/${TABLE}/events-${GZ_MB}mb.ndjson.gz` }, ...(nd ? [{ ...nd, kind: "ndjson", key: `incoming/${TABLE}/events-${NDJSON_MB}mb.ndjson` }] : [])];
+  if (PARQUET) {
+    const flat = await flatParquet(nd ?? gz);
+    files.push({ ...flat, kind: "parquet-register", key: `incoming/${TABLE}/events-flat.parquet` }, { ...flat, kind: "parquet-rewrite", key: "rewrite/events-flat.parquet" });
+  }
 
   // Ours in workerd: each file into its own fresh state (so each table holds that file's rows alone).
   for (const f of files) {
     const dev = await startDev({
       config: "bench/uploads.wrangler.toml",
       name: `uploads-${f.kind}`,
-      vars: (b) => ({ S3_ENDPOINT: `${b}/cdn-cgi/local/r2/s3` }),
+      vars: (b) => ({ S3_ENDPOINT: `${b}/cdn-cgi/local/r2/s3`, FLOE_UPLOAD_RULES: REWRITE_RULES }),
       probe: async (b) => { if ((await fetch(b)).status !== 404) throw new Error("not ready"); },
     });
     try {
@@ -368,13 +408,23 @@ export async function uploadsBench() {
   }
 
   // DuckDB, one thread, the same files.
-  for (const f of files) f.duck = await duckdb(f.path);
+  for (const f of files) f.duck = files.find((g) => g.path === f.path && g.duck)?.duck ?? (await duckdb(f.path));
   // The local buckets hold a copy of each file and its Parquet: not kept (the inputs stay cached).
   for (const f of files) rmSync(join(OUT, `state-uploads-${f.kind}`), { recursive: true, force: true });
 
   const lines = [];
   for (const f of files) {
     const s = f.status;
+    if (f.kind.startsWith("parquet")) {
+      const how = f.kind === "parquet-register" ? "registered as it is (footer read, CopyObject, commit)" : "rewritten (rule \"parquet\": \"rewrite\": read a row group at a time, Parquet written anew)";
+      const inv = f.invocations[0];
+      const n = f.node.invocations[0];
+      const l = f.limits[0];
+      lines.push(`upload of a flat Parquet file (${f.path}: ${mb(f.size)} MB, ${f.rows} rows, ${s.fields} columns, written by DuckDB), ${how}: ${(f.ms / 1000).toFixed(2)} s, ${(f.size / MB / (f.ms / 1000)).toFixed(1)} MB/s, ${Math.round(f.rows / (f.ms / 1000))} rows/s; ${s.totalRecords} rows and ${s.dataFiles} data files in the table; the workerd process's peak RSS grew ${inv.rss === undefined ? "n/a" : `${mb(inv.rss)} MB`}`);
+      lines.push(`  heap of the invocation (Node, same bundle): peak ${mb(n.heapUsedPeak)} MB with no limit (${mb(n.withBuffersPeak)} MB with array buffers); ${limitText(l)}`);
+      lines.push(`  duckdb (threads=1, COPY (SELECT * FROM read_parquet(…)) TO parquet): ${(f.duck.ms / 1000).toFixed(2)} s; ratio upload ${f.kind}/duckdb (speed): ${(f.duck.ms / f.ms).toFixed(2)}`);
+      continue;
+    }
     const ndjsonMbps = f.ndjsonBytes / MB / (f.ms / 1000);
     const head = f.kind === "gzip"
       ? `large upload, gzip (${f.path}: ${mb(f.size)} MB NDJSON.gz = ${mb(f.ndjsonBytes)} MB NDJSON, ${f.rows} events of ~${Math.round(f.ndjsonBytes / f.rows)} B, ${s.fields} columns incl. a struct, a list and nulls; put into the local R2 bucket in ${(f.putMs / 1000).toFixed(1)} s; one upload message → the real consumer and TableDO in workerd, Parquet and metadata through the local S3 API)`
@@ -392,7 +442,7 @@ export async function uploadsBench() {
     lines.push(`  ratio upload ${f.kind}/duckdb: ${(ndjsonMbps / duckMbps).toFixed(2)}`);
   }
   const gen = files.filter((f) => f.generatedMs).map((f) => `${f.path} generated in ${(f.generatedMs / 1000).toFixed(0)} s`);
-  lines.push(`  (large uploads took ${((performance.now() - t0) / 1000).toFixed(0)} s in all${gen.length ? `; ${gen.join(", ")}, cached for the next run` : ""}; sizes: BENCH_UPLOAD_GZ_MB=${GZ_MB}, BENCH_UPLOAD_NDJSON_MB=${NDJSON_MB}; heap limits: BENCH_UPLOAD_HEAP=${HEAP_MODE})`);
+  lines.push(`  (large uploads took ${((performance.now() - t0) / 1000).toFixed(0)} s in all${gen.length ? `; ${gen.join(", ")}, cached for the next run` : ""}; sizes: BENCH_UPLOAD_GZ_MB=${GZ_MB}, BENCH_UPLOAD_NDJSON_MB=${NDJSON_MB}, BENCH_UPLOAD_PARQUET=${PARQUET ? 1 : 0}; heap limits: BENCH_UPLOAD_HEAP=${HEAP_MODE})`);
   return lines;
 }
 
