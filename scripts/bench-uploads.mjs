@@ -441,7 +441,7 @@ export async function uploadsBench() {
     lines.push(`  duckdb (threads=1, COPY (SELECT * FROM read_json('${f.path}')) TO parquet, ${f.duck.rows} rows, ${f.duck.columns} columns): ${(f.duck.ms / 1000).toFixed(1)} s, ${f.kind === "gzip" ? `${(f.size / MB / (f.duck.ms / 1000)).toFixed(1)} MB/s compressed, ` : ""}${duckMbps.toFixed(1)} MB/s NDJSON`);
     lines.push(`  ratio upload ${f.kind}/duckdb: ${(ndjsonMbps / duckMbps).toFixed(2)}`);
   }
-  const gen = files.filter((f) => f.generatedMs).map((f) => `${f.path} generated in ${(f.generatedMs / 1000).toFixed(0)} s`);
+  const gen = [...new Set(files.filter((f) => f.generatedMs).map((f) => `${f.path} generated in ${(f.generatedMs / 1000).toFixed(0)} s`))];
   lines.push(`  (large uploads took ${((performance.now() - t0) / 1000).toFixed(0)} s in all${gen.length ? `; ${gen.join(", ")}, cached for the next run` : ""}; sizes: BENCH_UPLOAD_GZ_MB=${GZ_MB}, BENCH_UPLOAD_NDJSON_MB=${NDJSON_MB}, BENCH_UPLOAD_PARQUET=${PARQUET ? 1 : 0}; heap limits: BENCH_UPLOAD_HEAP=${HEAP_MODE})`);
   return lines;
 }
