@@ -1,8 +1,10 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { parquetWriteBuffer } from "hyparquet-writer";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/config.js";
-import { tableLocation } from "../../src/iceberg/table.js";
+import { loadTable, tableLocation } from "../../src/iceberg/table.js";
+import { readManifest, readManifestList } from "../../src/iceberg/manifest-read.js";
 import { R2Store } from "../../src/storage/r2-store.js";
 import worker from "../../src/worker.js";
 import { readTable } from "../support/read-table.js";
@@ -100,6 +102,44 @@ describe("uploads", () => {
     // A range delivered again adds nothing.
     await deliver([ranges[3]]);
     expect((await info("up_split")).totalRecords).toBe(3000);
+  });
+
+  it("registers a flat Parquet upload as it is (R2 binding): the table's data file is the upload's bytes", async () => {
+    // Written by hyparquet-writer with no field ids, as most exports are.
+    const n = 500;
+    const bytes = new Uint8Array(parquetWriteBuffer({
+      columnData: [
+        { name: "id", data: BigInt64Array.from({ length: n }, (_, i) => BigInt(i)), type: "INT64", nullable: false },
+        { name: "name", data: Array.from({ length: n }, (_, i) => (i % 10 === 0 ? null : `n${i}`)), type: "STRING" },
+        { name: "score", data: Float64Array.from({ length: n }, (_, i) => i / 4), type: "DOUBLE", nullable: false },
+      ],
+    }));
+    const key = "incoming/up_registered/flat.parquet";
+    const o = (await E.LAKE.put(key, bytes))!;
+    const r = await notify([notification(key, o)]);
+    expect(r.explicitAcks).toHaveLength(1);
+    expect(await ledger("up_registered")).toMatchObject([{ state: "ingested", rows: n }]);
+    const loc = tableLocation("floe-lake", "warehouse", "default", "up_registered");
+    const store = new R2Store(E.LAKE);
+    const t = (await loadTable(store, loc))!;
+    const entries = [];
+    for (const m of readManifestList((await store.get(t.metadata.snapshots[0]["manifest-list"].replace(`${loc.uri}/`, `${loc.key}/`)))!)) {
+      entries.push(...readManifest((await store.get(m.manifestPath.replace(`${loc.uri}/`, `${loc.key}/`)))!).entries);
+    }
+    expect(entries).toHaveLength(1);
+    const copy = (await store.get(entries[0].dataFile.filePath.replace(`${loc.uri}/`, `${loc.key}/`)))!;
+    expect(copy.byteLength).toBe(bytes.byteLength);
+    expect(copy.every((b, i) => b === bytes[i])).toBe(true);
+    expect(entries[0].dataFile.recordCount).toBe(n);
+    expect(entries[0].dataFile.nullValueCounts.get(2)).toBe(50);
+    expect(JSON.parse(t.metadata.properties["schema.name-mapping.default"])).toEqual([
+      { "field-id": 1, names: ["id"] },
+      { "field-id": 2, names: ["name"] },
+      { "field-id": 3, names: ["score"] },
+    ]);
+    const rows = await rowsOf("up_registered");
+    expect(rows.map((x) => Number(x.id)).sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(rows.find((x) => Number(x.id) === 7)).toMatchObject({ name: "n7", score: 1.75 });
   });
 
   it("treats a re-upload with new content as a new version, and records deletes", async () => {
