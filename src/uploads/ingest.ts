@@ -60,12 +60,11 @@ export async function fromNotification(env: Env, body: unknown): Promise<UploadM
  */
 export async function consumeUploads(env: Env, items: { msg: Message<unknown>; body: UploadMessage }[]): Promise<void> {
   const heavy = (m: UploadMessage) => m.range !== undefined || m.size > HEAVY_BYTES;
-  const later = items.filter((it, i) => heavy(it.body) && items.findIndex((x) => heavy(x.body)) !== i);
-  if (later.length) {
-    for (let i = 0; i < later.length; i += 100) await env.INGEST.sendBatch(later.slice(i, i + 100).map((it) => ({ body: it.body })));
-    for (const it of later) it.msg.ack();
-  }
-  for (const { msg, body } of items.filter((it) => !later.includes(it))) {
+  const first = items.find((it) => heavy(it.body));
+  const later = items.filter((it) => it !== first && heavy(it.body));
+  for (let i = 0; i < later.length; i += 100) await env.INGEST.sendBatch(later.slice(i, i + 100).map((it) => ({ body: it.body })));
+  for (const it of later) it.msg.ack();
+  for (const { msg, body } of items.filter((it) => it === first || !heavy(it.body))) {
     try {
       const outcome = await ingestObject(env, body);
       if (outcome === "busy") msg.retry({ delaySeconds: Math.ceil(leaseMs(env) / 1000) });

@@ -67,7 +67,7 @@ describe("uploads", () => {
   });
 
   it("splits a large NDJSON object into line-aligned ranges, reads at most one range per invocation, and lands every line once", async () => {
-    // 64 KiB ranges (FLOE_SPLIT_BYTES) over a ~330 KB file: six ranges, cut mid-line.
+    // 64 KiB ranges (FLOE_SPLIT_BYTES) over a ~350 KB file: six ranges, cut mid-line.
     const ids = Array.from({ length: 3000 }, (_, i) => i);
     const key = "incoming/up_split/big.ndjson";
     const o = (await E.LAKE.put(key, ids.map((id) => JSON.stringify({ id, pad: "x".repeat(80 + (id % 37)) })).join("\n") + "\n"))!;
