@@ -2,20 +2,24 @@ import { DurableObject } from "cloudflare:workers";
 import { autoCreate, leaseMs, type Env } from "../config.js";
 import { FloeError, isFloeError, toRpc } from "../errors.js";
 import { maybeFail, parseFaults } from "../faults.js";
-import { appendFiles } from "../iceberg/append.js";
-import { newTableMetadata, type Update } from "../iceberg/commit.js";
+import { specFor, freshSchema, type PartitionBy } from "../iceberg/append-rows.js";
+import type { TableCommit } from "../iceberg/commit.js";
 import type { DataFile } from "../iceberg/data-file.js";
 import { unionByName } from "../iceberg/evolve.js";
+import { maintainTable, maintenanceSchedule, nextRunAt, scheduledActions, type MaintenanceAction, type MaintenanceReport, type MaintenanceState } from "../iceberg/maintenance/maintain.js";
 import { currentSchema } from "../iceberg/metadata.js";
-import { specFor, freshSchema, type PartitionBy } from "../iceberg/append-rows.js";
 import { indexById, maxFieldId } from "../iceberg/schema.js";
 import { commitTable, loadTable, type LoadedTable } from "../iceberg/table.js";
+import { appendFiles } from "../iceberg/transaction/append.js";
+import { createTable } from "../iceberg/transaction/create-table.js";
+import { updateProperties } from "../iceberg/transaction/update-properties.js";
+import { updateSchema } from "../iceberg/transaction/update-schema.js";
 import type { Schema, StructType } from "../iceberg/types.js";
 import { parseTableName } from "../names.js";
 import { lakeStore, locationOf } from "../storage/lake.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { abandonClaim, renewClaim, checkFence, claimKeys, commitBatches, commitFences, getMeta, migrate, pruneKeys, setMeta } from "./keys.js";
-import { tableStatus, type TableConfig, type TableInfo } from "./table-info.js";
+import { maintenanceStateOf, tableStatus, type TableConfig, type TableInfo } from "./table-info.js";
 import { knownUploads, listUploads, migrateUploads, replayFailed, seeUpload, uploadCommitted, uploadDeleted, uploadFailed, type UploadEntry, type UploadState } from "./uploads-ledger.js";
 
 
@@ -141,19 +145,14 @@ export class TableDO extends DurableObject<Env> {
       partitionBy: req.partitionBy ?? prev.partitionBy,
       properties: { ...prev.properties, ...(req.properties ?? {}) },
     };
-    const loc = locationOf(this.env, parseTableName(name));
     if (!t && req.schema) {
-      const schema = freshSchema(req.schema);
-      const create = newTableMetadata({ tableUuid: crypto.randomUUID(), location: loc.uri, schema, spec: specFor(schema, config.partitionBy), properties: config.properties, now: Date.now() });
-      this.table = await commitTable(this.store, loc, { requirements: [{ type: "assert-create" }], updates: [] }, { now: Date.now(), create, base: null });
+      await this.create(freshSchema(req.schema), config);
     } else if (t) {
-      const updates: Update[] = [];
       if (req.schema) {
         const u = unionByName(currentSchema(t.metadata), req.schema, t.metadata["last-column-id"], { inferred: false });
-        if (u.changed) updates.push({ action: "add-schema", schema: { ...u.schema, "schema-id": nextSchemaId(t) }, "last-column-id": u.lastColumnId }, { action: "set-current-schema", "schema-id": -1 });
+        if (u.changed) await this.apply(updateSchema(t.metadata, u.schema, u.lastColumnId));
       }
-      if (req.properties && Object.keys(req.properties).length) updates.push({ action: "set-properties", updates: req.properties });
-      if (updates.length) this.table = await this.commitMetadata(t, updates);
+      if (req.properties) await this.apply(updateProperties(this.table!.metadata, req.properties));
     }
     setMeta(this.sql, "config", JSON.stringify(config));
     return tableStatus(name, config, this.table ?? null, this.sql);
@@ -172,14 +171,11 @@ export class TableDO extends DurableObject<Env> {
     const t = await this.loaded(name);
     const config = this.config();
     if (!t) {
-      if (!autoCreate(this.env) && getMeta(this.sql, "config") === undefined) throw new FloeError("not_found", `table ${name} does not exist`, { details: { table: name } });
-      const schema = freshSchema(shape);
-      const loc = locationOf(this.env, parseTableName(name));
-      const create = newTableMetadata({ tableUuid: crypto.randomUUID(), location: loc.uri, schema, spec: specFor(schema, config.partitionBy), properties: config.properties, now: Date.now() });
-      this.table = await commitTable(this.store, loc, { requirements: [{ type: "assert-create" }], updates: [] }, { now: Date.now(), create, base: null });
+      this.mayCreate(name);
+      await this.create(freshSchema(shape), config);
     } else if (config.mode === "evolve") {
       const u = unionByName(currentSchema(t.metadata), shape, t.metadata["last-column-id"], { inferred: true });
-      if (u.changed) this.table = await this.commitMetadata(t, [{ action: "add-schema", schema: { ...u.schema, "schema-id": nextSchemaId(t) }, "last-column-id": u.lastColumnId }, { action: "set-current-schema", "schema-id": -1 }]);
+      if (u.changed) await this.apply(updateSchema(t.metadata, u.schema, u.lastColumnId));
     }
     return tableStatus(name, config, this.table ?? null, this.sql);
   }
@@ -200,23 +196,34 @@ export class TableDO extends DurableObject<Env> {
     const moved = () => new FloeError("commit_conflict", `the schema of ${name} changed while a file was read; it is read again`, { retryable: true });
     if (!t) {
       if (base) throw moved();
-      if (!autoCreate(this.env) && getMeta(this.sql, "config") === undefined) throw new FloeError("not_found", `table ${name} does not exist`, { details: { table: name } });
-      const loc = locationOf(this.env, parseTableName(name));
-      const first = { ...schema, "schema-id": 0 };
-      const create = newTableMetadata({ tableUuid: crypto.randomUUID(), location: loc.uri, schema: first, spec: specFor(first, config.partitionBy), properties: config.properties, now: Date.now() });
-      this.table = await commitTable(this.store, loc, { requirements: [{ type: "assert-create" }], updates: [] }, { now: Date.now(), create, base: null });
+      this.mayCreate(name);
+      await this.create({ ...schema, "schema-id": 0 }, config);
     } else {
       if (!base || t.metadata["current-schema-id"] !== base.schemaId || t.metadata["last-column-id"] !== base.lastColumnId) throw moved();
-      if (JSON.stringify(currentSchema(t.metadata).fields) !== JSON.stringify(schema.fields)) {
-        this.table = await this.commitMetadata(t, [{ action: "add-schema", schema: { ...schema, "schema-id": nextSchemaId(t) }, "last-column-id": maxFieldId(schema) }, { action: "set-current-schema", "schema-id": -1 }]);
-      }
+      await this.apply(updateSchema(t.metadata, schema, maxFieldId(schema)));
     }
     return tableStatus(name, config, this.table ?? null, this.sql);
   }
 
-  private async commitMetadata(t: LoadedTable, updates: Update[]): Promise<LoadedTable> {
-    const loc = locationOf(this.env, parseTableName(this.name()));
-    return commitTable(this.store, loc, { requirements: [{ type: "assert-table-uuid", uuid: t.metadata["table-uuid"] }, { type: "assert-current-schema-id", "current-schema-id": t.metadata["current-schema-id"] }], updates }, { now: Date.now(), base: t });
+  /** Refuses to auto-create a table when the deployment does not, unless `PUT` configured it. */
+  private mayCreate(name: string): void {
+    if (!autoCreate(this.env) && getMeta(this.sql, "config") === undefined) throw new FloeError("not_found", `table ${name} does not exist`, { details: { table: name } });
+  }
+
+  /** Creates the table in the lake (the transaction layer's `createTable`). */
+  private async create(schema: Schema, config: TableConfig): Promise<void> {
+    const loc = this.location();
+    this.table = await commitTable(this.store, loc, createTable({ location: loc.uri, schema, spec: specFor(schema, config.partitionBy), properties: config.properties }), { now: Date.now(), base: null });
+  }
+
+  /** Commits a metadata-only change planned on the cached table (nothing, when the plan is null). */
+  private async apply(commit: TableCommit | null): Promise<void> {
+    if (!commit) return;
+    this.table = await commitTable(this.store, this.location(), commit, { now: Date.now(), base: this.table! });
+  }
+
+  private location() {
+    return locationOf(this.env, parseTableName(this.name()));
   }
 
   /** Step 1 of the commit protocol: which keys this batch may write, under which fence. */
@@ -229,7 +236,7 @@ export class TableDO extends DurableObject<Env> {
     const inDoubt = new Set(JSON.parse(getMeta(this.sql, "in_doubt") ?? "[]") as string[]);
     const r = this.ctx.storage.transactionSync(() => claimKeys(this.sql, batchId, keys, Date.now(), leaseMs(this.env), inDoubt));
     if (r.duplicates) setMeta(this.sql, "duplicates", String(Number(getMeta(this.sql, "duplicates") ?? 0) + r.duplicates));
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + DAY_MS / 24);
+    await this.schedule();
     return { fence: r.fence, status: r.status, info: tableStatus(name, this.config(), this.table ?? null, this.sql) };
   }
 
@@ -277,9 +284,11 @@ export class TableDO extends DurableObject<Env> {
         setMeta(this.sql, "in_doubt", "[]");
         setMeta(this.sql, "last_commit_at", String(Date.now()));
         setMeta(this.sql, "metadata_location", r.table.metadataLocation);
+        setMeta(this.sql, "commits_since_maintenance", String(Number(getMeta(this.sql, "commits_since_maintenance") ?? 0) + 1));
         for (const g of ok) for (const u of g.uploads) uploadCommitted(this.sql, u.object, u.rows, String(r.snapshotId), Date.now());
       });
       this.table = r.table;
+      await this.schedule();
       for (const g of ok) g.resolve({ snapshotId: r.snapshotId, sequenceNumber: r.sequenceNumber, metadataLocation: r.table.metadataLocation, groupSize: ok.length });
     } catch (e) {
       // The metadata file may or may not exist now: the lake decides, before anyone claims again.
@@ -344,11 +353,78 @@ export class TableDO extends DurableObject<Env> {
     setMeta(this.sql, "quarantined", String(Number(getMeta(this.sql, "quarantined") ?? 0) + n));
   }
 
-  /** Forgets keys older than the dedupe window (property `floe.dedupe-window-days`, default 7). */
+  /**
+   * `POST /v1/tables/{table}/maintenance`: runs the actions now (all when none are named) and
+   * answers their report. Serialized with commits: ingest waits for it, then goes on.
+   */
+  async maintain(name: string, req: { actions?: MaintenanceAction[]; dryRun?: boolean; olderThanMs?: number }): Promise<MaintenanceReport> {
+    return guard(() => this.serial(() => this.maintainNow(name, req.actions ?? ["rewrite-manifests", "expire-snapshots", "remove-orphans"], req)));
+  }
+
+  private async maintainNow(name: string, actions: MaintenanceAction[], opts: { dryRun?: boolean; olderThanMs?: number }): Promise<MaintenanceReport> {
+    const t = await this.loaded(name);
+    if (!t) throw new FloeError("not_found", `table ${name} does not exist`, { details: { table: name } });
+    // A commit left in doubt is settled from the lake first: its batch ids must be read from its
+    // snapshot (the newest, which retention always keeps) before anything else changes the table.
+    await this.reconcile();
+    const now = Date.now();
+    const r = await maintainTable(this.store, this.location(), this.table!, actions, { now, dryRun: opts.dryRun, olderThanMs: opts.olderThanMs });
+    this.table = r.table;
+    if (!opts.dryRun) {
+      this.ctx.storage.transactionSync(() => {
+        setMeta(this.sql, "last_maintenance", JSON.stringify(r.report));
+        setMeta(this.sql, "metadata_location", r.table.metadataLocation);
+        if (actions.includes("expire-snapshots")) {
+          setMeta(this.sql, "commits_since_maintenance", "0");
+          setMeta(this.sql, "last_maintenance_at", String(now));
+        }
+        if (actions.includes("remove-orphans")) setMeta(this.sql, "last_orphans_at", String(now));
+      });
+    }
+    return r.report;
+  }
+
+  private maintenanceState(): MaintenanceState {
+    return maintenanceStateOf(this.sql);
+  }
+
+  /** Sets the alarm for the next thing due: key pruning (hourly) or automatic maintenance. */
+  private async schedule(): Promise<void> {
+    const now = Date.now();
+    let pruneAt = Number(getMeta(this.sql, "next_prune_at") ?? 0);
+    if (!pruneAt) setMeta(this.sql, "next_prune_at", String((pruneAt = now + DAY_MS / 24)));
+    const table = this.table?.metadata.properties ?? this.config().properties;
+    const runAt = nextRunAt(maintenanceSchedule(table), this.maintenanceState(), now);
+    const at = Math.min(pruneAt, runAt ?? Number.POSITIVE_INFINITY);
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  /**
+   * Forgets keys older than the dedupe window (property `floe.dedupe-window-days`, default 7), and
+   * runs automatic maintenance when it is due (`floe.maintenance.*`). A failed run is logged and
+   * tried again at the next alarm; ingest is never blocked by it.
+   */
   override async alarm(): Promise<void> {
-    const days = Number(this.config().properties["floe.dedupe-window-days"] ?? 7);
-    pruneKeys(this.sql, Date.now(), (Number.isFinite(days) && days > 0 ? days : 7) * DAY_MS);
-    await this.ctx.storage.setAlarm(Date.now() + DAY_MS / 24);
+    const now = Date.now();
+    if (now >= Number(getMeta(this.sql, "next_prune_at") ?? 0)) {
+      const days = Number(this.config().properties["floe.dedupe-window-days"] ?? 7);
+      pruneKeys(this.sql, now, (Number.isFinite(days) && days > 0 ? days : 7) * DAY_MS);
+      setMeta(this.sql, "next_prune_at", String(now + DAY_MS / 24));
+    }
+    const name = getMeta(this.sql, "name");
+    const props = this.table?.metadata.properties ?? this.config().properties;
+    const schedule = maintenanceSchedule(props);
+    const due = nextRunAt(schedule, this.maintenanceState(), now);
+    if (name && due !== null && due <= now) {
+      try {
+        await this.serial(() => this.maintainNow(name, scheduledActions(schedule, this.maintenanceState(), now), {}));
+      } catch (e) {
+        console.warn(`floe: table ${name}: maintenance failed, tried again later: ${(e as Error).message}`);
+        setMeta(this.sql, "maintenance_not_before", String(now + 60_000)); // back off a minute
+      }
+    }
+    await this.schedule();
   }
 }
 
@@ -359,10 +435,6 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
   } catch (e) {
     throw toRpc(e);
   }
-}
-
-function nextSchemaId(t: LoadedTable): number {
-  return Math.max(...t.metadata.schemas.map((s) => s["schema-id"])) + 1;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { PartitionBy } from "../iceberg/append-rows.js";
+import { maintenanceSchedule, nextRunAt, type MaintenanceReport, type MaintenanceState } from "../iceberg/maintenance/maintain.js";
 import { currentSchema, currentSnapshot, defaultSpec } from "../iceberg/metadata.js";
 import type { LoadedTable } from "../iceberg/table.js";
 import type { PartitionSpec, Schema } from "../iceberg/types.js";
@@ -37,6 +38,21 @@ export interface TableInfo {
   currentSnapshotId: string | null;
   totalRecords: number;
   dataFiles: number;
+  /** Snapshots the table's metadata keeps (retention bounds it). */
+  snapshots: number;
+  averageFileBytes: number;
+  /** Data files under `floe.compaction.min-file-size-bytes`, as counted by the last maintenance run (null before one). */
+  smallFiles: number | null;
+  /** Size of the current metadata.json. */
+  metadataFileBytes: number;
+  maintenance: {
+    enabled: boolean;
+    commitsSinceLastRun: number;
+    /** When the next automatic run is due (ISO time), or null. */
+    nextRunAt: string | null;
+    /** The last run's report (automatic or on demand), or null. */
+    lastRun: MaintenanceReport | null;
+  };
   lastCommitAt: string | null;
   duplicatesDropped: number;
   quarantined: number;
@@ -44,9 +60,24 @@ export interface TableInfo {
   uploads: Record<UploadState, number>;
 }
 
+/** What the table object remembers of automatic maintenance between runs. */
+export function maintenanceStateOf(sql: SqlStorage): MaintenanceState {
+  return {
+    commitsSince: Number(getMeta(sql, "commits_since_maintenance") ?? 0),
+    lastRunAt: Number(getMeta(sql, "last_maintenance_at") ?? 0),
+    lastOrphansAt: Number(getMeta(sql, "last_orphans_at") ?? 0),
+    notBefore: Number(getMeta(sql, "maintenance_not_before") ?? 0),
+  };
+}
+
 export function tableStatus(name: string, config: TableConfig, t: LoadedTable | null, sql: SqlStorage): TableInfo {
   const snap = t ? currentSnapshot(t.metadata) : undefined;
   const lastCommit = Number(getMeta(sql, "last_commit_at") ?? 0);
+  const raw = getMeta(sql, "last_maintenance");
+  const lastRun = raw ? (JSON.parse(raw) as MaintenanceReport) : null;
+  const schedule = maintenanceSchedule(t?.metadata.properties ?? config.properties);
+  const state = maintenanceStateOf(sql);
+  const next = nextRunAt(schedule, state, Date.now());
   return {
     table: name,
     exists: t !== null,
@@ -62,6 +93,11 @@ export function tableStatus(name: string, config: TableConfig, t: LoadedTable | 
     currentSnapshotId: snap ? String(snap["snapshot-id"]) : null,
     totalRecords: Number(snap?.summary["total-records"] ?? 0),
     dataFiles: Number(snap?.summary["total-data-files"] ?? 0),
+    snapshots: t?.metadata.snapshots.length ?? 0,
+    averageFileBytes: Number(snap?.summary["total-data-files"] ?? 0) ? Math.round(Number(snap?.summary["total-files-size"] ?? 0) / Number(snap?.summary["total-data-files"])) : 0,
+    smallFiles: lastRun?.files?.smallFiles ?? null,
+    metadataFileBytes: t?.metadataBytes ?? 0,
+    maintenance: { enabled: schedule.enabled, commitsSinceLastRun: state.commitsSince, nextRunAt: next === null ? null : new Date(next).toISOString(), lastRun },
     lastCommitAt: lastCommit ? new Date(lastCommit).toISOString() : snap ? new Date(snap["timestamp-ms"]).toISOString() : null,
     duplicatesDropped: Number(getMeta(sql, "duplicates") ?? 0),
     quarantined: Number(getMeta(sql, "quarantined") ?? 0),

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { Env } from "../config.js";
 import { FloeError } from "../errors.js";
 import { events } from "./events.js";
+import { maintenance } from "./maintenance.js";
 import { tables } from "./tables.js";
 import { uploads } from "./uploads.js";
 import { webhooks } from "./webhooks.js";
@@ -15,6 +16,7 @@ export const app = new Hono<{ Bindings: Env }>();
 app.get("/healthz", (c) => c.json({ ok: true, service: "floe" }));
 app.route("/", events);
 app.route("/", tables);
+app.route("/", maintenance);
 app.route("/", webhooks);
 app.route("/", uploads);
 

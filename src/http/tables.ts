@@ -6,6 +6,7 @@ import { parseTransform } from "../iceberg/transforms.js";
 import type { IcebergType, NestedField, StructType } from "../iceberg/types.js";
 import { parseTableName } from "../names.js";
 import { bearer } from "./auth.js";
+import { jsonBody, parseWith } from "./json-body.js";
 import { forgetTable, tableInfo } from "./table-cache.js";
 
 export const tables = new Hono<{ Bindings: Env }>();
@@ -48,17 +49,7 @@ function toStruct(fields: unknown[]): StructType {
 /** `PUT /v1/tables/{table}` (admin): create the table, or change its schema (by the evolution rules), mode, idField, properties. */
 tables.put("/v1/tables/:table", bearer("FLOE_ADMIN_TOKEN"), async (c) => {
   const name = parseTableName(c.req.param("table"));
-  let json: unknown;
-  try {
-    json = await c.req.json();
-  } catch (e) {
-    throw new FloeError("invalid_input", `invalid JSON: ${(e as Error).message}`);
-  }
-  const r = TableRequest.safeParse(json);
-  if (!r.success) {
-    throw new FloeError("invalid_input", `invalid table definition: ${r.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).slice(0, 10).join("; ")}`, { details: { issues: r.error.issues.slice(0, 20).map((i) => ({ path: i.path.join("."), message: i.message })) } });
-  }
-  const req = r.data;
+  const req = parseWith(TableRequest, await jsonBody(c.req), "table definition");
   const info = await rpc(c.env.TABLES.get(c.env.TABLES.idFromName(name.full)).configure(name.full, {
     schema: req.schema ? toStruct(req.schema.fields) : undefined,
     partitionBy: req.partitionBy,

@@ -1,7 +1,7 @@
 import { FloeError } from "../errors.js";
 import type { ObjectStore } from "../storage/object-store.js";
-import { appendFiles, type AppendOptions, type AppendResult } from "./append.js";
-import { newTableMetadata } from "./commit.js";
+import { appendFiles, type AppendOptions, type AppendResult } from "./transaction/append.js";
+import { createTable } from "./transaction/create-table.js";
 import type { DataFile } from "./data-file.js";
 import { unionByName } from "./evolve.js";
 import { inferStruct } from "./infer.js";
@@ -20,7 +20,8 @@ export interface PartitionBy {
   name?: string;
 }
 
-export interface AppendRowsOptions extends FileWriteOptions, Pick<AppendOptions, "summary" | "now" | "maxAttempts"> {
+export interface AppendRowsOptions extends FileWriteOptions, Pick<AppendOptions, "summary" | "now"> {
+  maxAttempts?: number;
   /** `evolve` (default): unknown fields become new optional columns. `strict`: they are refused. */
   mode?: "evolve" | "strict";
   /** Create the table if it does not exist; the schema is `schema` or inferred from the rows. */
@@ -104,8 +105,7 @@ export async function appendBatches(store: ObjectStore, loc: TableLocation, batc
     if (rowCount === 0) await step([]);
     if (writer) files.push(...(await writer.finish()));
     if (!existing) {
-      const create = newTableMetadata({ tableUuid: crypto.randomUUID(), location: loc.uri, schema: schema!, spec: spec!, properties: opts.create?.properties, now: now() });
-      await commitTable(store, loc, { requirements: [{ type: "assert-create" }], updates: [] }, { now: now(), create, base: null });
+      await commitTable(store, loc, createTable({ location: loc.uri, schema: schema!, spec: spec!, properties: opts.create?.properties }), { now: now(), base: null });
     }
     const result = await appendFiles(store, loc, files, {
       schema,

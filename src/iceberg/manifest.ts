@@ -188,6 +188,8 @@ function partitionValues(partitionType: PartitionType, tuple: InternalValue[]): 
     const v = tuple[i];
     const d = decimalParams(f.type);
     if (v === null || !d) return v;
+    // A decimal read back from a manifest is already its fixed bytes (a merge carries it as is).
+    if (v instanceof Uint8Array && v.byteLength === decimalRequiredBytes(d.precision)) return v;
     if (typeof v !== "bigint") throw new TypeError(`manifest: partition ${f.name} expects a bigint unscaled decimal`);
     return decimalToFixed(v, decimalRequiredBytes(d.precision));
   });

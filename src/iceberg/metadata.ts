@@ -19,6 +19,10 @@ export interface SortOrder {
 export interface SnapshotRef {
   "snapshot-id": bigint;
   type: "branch" | "tag";
+  /** Spec "Snapshot Retention Policy": per-ref overrides of the table's `history.expire.*`. */
+  "min-snapshots-to-keep"?: number;
+  "max-snapshot-age-ms"?: number;
+  "max-ref-age-ms"?: number;
 }
 
 /** Format version 2 table metadata (spec "Table Metadata"), field for field as it is written to `metadata.json`. */
@@ -71,13 +75,14 @@ export function currentSnapshot(m: TableMetadata): Snapshot | undefined {
 const BIGINT_KEYS = new Set(["snapshot-id", "parent-snapshot-id", "current-snapshot-id"]);
 
 /**
- * `metadata.json` text. Snapshot ids are written as JSON numbers with all 64 bits (not strings,
- * which readers would refuse), so JSON.stringify alone cannot do it: bigints go out through a
- * placeholder that is unique to this call.
+ * `metadata.json` text, compact (a table's metadata is rewritten on every commit: indentation
+ * would add about a third to every copy). Snapshot ids are written as JSON numbers with all 64
+ * bits (not strings, which readers would refuse), so JSON.stringify alone cannot do it: bigints go
+ * out through a placeholder that is unique to this call.
  */
 export function serializeMetadata(m: TableMetadata): string {
   const token = `\u0001big${Math.random().toString(36).slice(2)}:`;
-  const text = JSON.stringify(m, (_k, v) => (typeof v === "bigint" ? `${token}${v}` : v), 2);
+  const text = JSON.stringify(m, (_k, v) => (typeof v === "bigint" ? `${token}${v}` : v));
   const escaped = JSON.stringify(token).slice(1, -1).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   return text.replace(new RegExp(`"${escaped}(-?\\d+)"`, "g"), "$1");
 }

@@ -6,7 +6,9 @@ import { bareEtag, bodyBytes, copySourceGone, type Body, type ListResult, type O
  * paged listing, idempotent deletes. Stored bytes are copied in and out so callers cannot mutate them.
  */
 export class MemoryStore implements ObjectStore {
-  private readonly objects = new Map<string, { bytes: Uint8Array; etag: string }>();
+  private readonly objects = new Map<string, { bytes: Uint8Array; etag: string; at: number }>();
+  /** The clock that stamps writes (tests move it to age objects). */
+  now: () => number = Date.now;
   private version = 0;
 
   async get(key: string): Promise<Uint8Array | null> {
@@ -25,7 +27,7 @@ export class MemoryStore implements ObjectStore {
     }
     const bytes = bodyBytes(body).slice();
     const etag = `"m${++this.version}"`;
-    this.objects.set(key, { bytes, etag });
+    this.objects.set(key, { bytes, etag, at: this.now() });
     return { key, size: bytes.byteLength, etag };
   }
 
@@ -35,7 +37,7 @@ export class MemoryStore implements ObjectStore {
     const page = keys.slice(0, limit);
     const objects = page.map((key) => {
       const o = this.objects.get(key)!;
-      return { key, size: o.bytes.byteLength, etag: o.etag };
+      return { key, size: o.bytes.byteLength, etag: o.etag, lastModified: o.at };
     });
     return keys.length > limit ? { objects, cursor: page[page.length - 1] } : { objects };
   }

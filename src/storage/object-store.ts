@@ -8,6 +8,8 @@ export interface ObjectInfo {
   key: string;
   size: number;
   etag: string;
+  /** When the object was written (ms since the epoch); listings give it, orphan removal needs it. */
+  lastModified?: number;
 }
 
 export type Body = Uint8Array | readonly Uint8Array[] | string;

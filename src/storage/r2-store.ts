@@ -37,7 +37,7 @@ export class R2Store implements ObjectStore {
 
   async list(prefix: string, opts: { cursor?: string; limit?: number } = {}): Promise<ListResult> {
     const page = await this.call("LIST", prefix, () => this.bucket.list({ prefix, cursor: opts.cursor, limit: Math.min(opts.limit ?? 1000, 1000) }));
-    const objects = page.objects.map((o) => ({ key: o.key, size: o.size, etag: o.httpEtag }));
+    const objects = page.objects.map((o) => ({ key: o.key, size: o.size, etag: o.httpEtag, lastModified: o.uploaded.getTime() }));
     return page.truncated ? { objects, cursor: page.cursor } : { objects };
   }
 

@@ -92,6 +92,7 @@ export class S3Store implements ObjectStore {
       key: xmlText(c, "Key") ?? "",
       size: Number(xmlText(c, "Size") ?? 0),
       etag: xmlText(c, "ETag") ?? "",
+      lastModified: Date.parse(xmlText(c, "LastModified") ?? "") || undefined,
     }));
     const next = xmlText(xml, "IsTruncated") === "true" ? xmlText(xml, "NextContinuationToken") : undefined;
     return next ? { objects, cursor: next } : { objects };

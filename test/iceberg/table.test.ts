@@ -2,7 +2,7 @@ import { icebergRead } from "icebird";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FloeError } from "../../src/errors.js";
 import { appendRows } from "../../src/iceberg/append-rows.js";
-import { appendFiles } from "../../src/iceberg/append.js";
+import { appendFiles } from "../../src/iceberg/transaction/append.js";
 import { currentSnapshot } from "../../src/iceberg/metadata.js";
 import { loadTable, tableLocation, type TableLocation } from "../../src/iceberg/table.js";
 import { MemoryStore } from "../../src/storage/memory-store.js";

@@ -138,6 +138,15 @@ export function storeContract(name: string, make: () => Promise<ObjectStore> | O
       expect((await listAll(store, `${p}dir/`)).map((o) => o.key)).toEqual(sorted);
     });
 
+    it("lists each object with the time it was written (orphan removal ages objects by it)", async () => {
+      const { store, p } = await setup();
+      const before = Date.now() - 5_000; // local R2 and S3 stamp whole seconds
+      await store.put(`${p}aged`, "x");
+      const [o] = (await store.list(`${p}aged`)).objects;
+      expect(o.lastModified).toBeGreaterThanOrEqual(before);
+      expect(o.lastModified).toBeLessThanOrEqual(Date.now() + 5_000);
+    });
+
     it("lists only keys that start with the prefix (a string prefix, not a folder)", async () => {
       const { store, p } = await setup();
       await Promise.all([`${p}a/1`, `${p}a/2`, `${p}ab`, `${p}b/1`, `${p}A/1`].map((k) => store.put(k, "x")));

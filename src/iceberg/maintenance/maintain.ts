@@ -1,0 +1,146 @@
+import { FloeError } from "../../errors.js";
+import type { ObjectStore } from "../../storage/object-store.js";
+import { currentSnapshot, type Snapshot } from "../metadata.js";
+import { manifestEntries, snapshotManifests } from "../transaction/manifests.js";
+import type { LoadedTable, TableLocation } from "../table.js";
+import { planRewriteManifests, previewRewriteManifests } from "../transaction/replace.js";
+import { transact } from "../transaction/transact.js";
+import { expireSnapshots, type ExpireReport } from "./expire.js";
+import { orphanAgeMs, removeOrphans, type OrphanReport } from "./orphans.js";
+
+export const ACTIONS = ["rewrite-manifests", "compact", "expire-snapshots", "remove-orphans"] as const;
+export type MaintenanceAction = (typeof ACTIONS)[number];
+
+/** When automatic maintenance runs (`floe.maintenance.*` table properties). */
+export interface MaintenanceSchedule {
+  /** `floe.maintenance.enabled` (default true): off for a table whose catalog maintains it. */
+  enabled: boolean;
+  /** `floe.maintenance.after-commits` (default 100): a run after this many commits… */
+  afterCommits: number;
+  /** `floe.maintenance.interval-ms` (default 10 min): …or this long after the last run, if anything was committed since. */
+  intervalMs: number;
+  /** `floe.maintenance.orphans-interval-ms` (default 1 day): how often a run also removes orphans (it lists the whole table). */
+  orphansIntervalMs: number;
+}
+
+export function maintenanceSchedule(props: Record<string, string>): MaintenanceSchedule {
+  const num = (k: string, d: number, min: number) => {
+    const n = Number(props[k]);
+    return props[k] !== undefined && Number.isFinite(n) && n >= min ? n : d;
+  };
+  return {
+    enabled: props["floe.maintenance.enabled"] !== "false",
+    afterCommits: num("floe.maintenance.after-commits", 100, 1),
+    intervalMs: num("floe.maintenance.interval-ms", 600_000, 1_000),
+    orphansIntervalMs: num("floe.maintenance.orphans-interval-ms", 86_400_000, 1_000),
+  };
+}
+
+/** What the table's committer remembers between runs. */
+export interface MaintenanceState {
+  commitsSince: number;
+  lastRunAt: number;
+  lastOrphansAt: number;
+  /** After a failed run, none before this. */
+  notBefore?: number;
+}
+
+/** When the next automatic run is due (ms since the epoch), or null when none is (off, or nothing committed). */
+export function nextRunAt(s: MaintenanceSchedule, st: MaintenanceState, now: number): number | null {
+  if (!s.enabled || st.commitsSince === 0) return null;
+  const at = st.commitsSince >= s.afterCommits ? now : Math.max(now, st.lastRunAt + s.intervalMs);
+  return Math.max(at, st.notBefore ?? 0);
+}
+
+/** The actions of an automatic run: expiry each time, orphans at their own interval. Manifests are merged on every commit already. */
+export function scheduledActions(s: MaintenanceSchedule, st: MaintenanceState, now: number): MaintenanceAction[] {
+  return now - st.lastOrphansAt >= s.orphansIntervalMs ? ["expire-snapshots", "remove-orphans"] : ["expire-snapshots"];
+}
+
+export interface MaintenanceReport {
+  dryRun: boolean;
+  startedAt: string;
+  durationMs: number;
+  actions: MaintenanceAction[];
+  rewriteManifests?: { manifestsBefore: number; manifestsAfter: number; snapshotId: string | null };
+  expireSnapshots?: ExpireReport;
+  removeOrphans?: OrphanReport;
+  /** The current snapshot's data files after the run. */
+  files?: FileStats;
+}
+
+export interface FileStats {
+  dataFiles: number;
+  bytes: number;
+  /** Files under `floe.compaction.min-file-size-bytes`: what compaction would rewrite. */
+  smallFiles: number;
+}
+
+/** `write.target-file-size-bytes` (default 128 MB, as R2 Data Catalog's compaction targets). */
+export function targetFileBytes(props: Record<string, string>): number {
+  const n = Number(props["write.target-file-size-bytes"]);
+  return Number.isFinite(n) && n > 0 ? n : 128 * 1024 * 1024;
+}
+
+/** `floe.compaction.min-file-size-bytes` (default 75% of the target size). */
+export function minFileBytes(props: Record<string, string>): number {
+  const n = Number(props["floe.compaction.min-file-size-bytes"]);
+  return props["floe.compaction.min-file-size-bytes"] !== undefined && Number.isFinite(n) && n >= 0 ? n : Math.floor(targetFileBytes(props) * 0.75);
+}
+
+/** Counts the current snapshot's data files (reads its manifests). */
+export async function currentFileStats(store: ObjectStore, loc: TableLocation, t: LoadedTable): Promise<FileStats> {
+  const small = minFileBytes(t.metadata.properties);
+  const stats: FileStats = { dataFiles: 0, bytes: 0, smallFiles: 0 };
+  for (const mf of await snapshotManifests(store, loc, currentSnapshot(t.metadata))) {
+    if (mf.content !== 0) continue;
+    for (const e of await manifestEntries(store, loc, mf)) {
+      if (e.status === 2) continue;
+      stats.dataFiles++;
+      stats.bytes += e.dataFile.fileSizeInBytes;
+      if (e.dataFile.fileSizeInBytes < small) stats.smallFiles++;
+    }
+  }
+  return stats;
+}
+
+/**
+ * Runs the table-local maintenance actions in a safe order (merge manifests, expire, then look for
+ * orphans, so the scan sees the files expiry just released as already deleted) and reports what
+ * each did or, in a dry run, would do. `protect` keeps snapshots the committer still needs (a commit
+ * in doubt). Compaction is not run here: it rewrites data, which the caller schedules as jobs.
+ */
+export async function maintainTable(
+  store: ObjectStore,
+  loc: TableLocation,
+  table: LoadedTable,
+  actions: readonly MaintenanceAction[],
+  opts: { now: number; dryRun?: boolean; olderThanMs?: number; protect?: (s: Snapshot) => boolean },
+): Promise<{ table: LoadedTable; report: MaintenanceReport }> {
+  for (const a of actions) if (!ACTIONS.includes(a)) throw new FloeError("invalid_input", `unknown maintenance action "${a}" (one of ${ACTIONS.join(", ")})`, { details: { field: "actions" } });
+  const started = Date.now();
+  const report: MaintenanceReport = { dryRun: opts.dryRun ?? false, startedAt: new Date(opts.now).toISOString(), durationMs: 0, actions: [...actions] };
+  let t = table;
+  if (actions.includes("rewrite-manifests")) {
+    let counts = { manifestsBefore: 0, manifestsAfter: 0, snapshotId: null as string | null };
+    const plan = async (b: LoadedTable) => {
+      const p = await planRewriteManifests(store, loc, b, { now: opts.now });
+      if (p) counts = { manifestsBefore: p.manifestsBefore, manifestsAfter: p.manifestsAfter, snapshotId: String(p.snapshotId) };
+      return p;
+    };
+    if (opts.dryRun) counts = { ...(await previewRewriteManifests(store, loc, t)), snapshotId: null };
+    else t = (await transact(store, loc, (b) => plan(b!), { base: t })).table;
+    report.rewriteManifests = counts;
+  }
+  if (actions.includes("expire-snapshots")) {
+    const r = await expireSnapshots(store, loc, t, { now: opts.now, olderThanMs: opts.olderThanMs, protect: opts.protect, dryRun: opts.dryRun });
+    t = r.table;
+    report.expireSnapshots = r.report;
+  }
+  if (actions.includes("remove-orphans")) {
+    report.removeOrphans = await removeOrphans(store, loc, t, { now: opts.now, olderThanMs: opts.olderThanMs ?? orphanAgeMs(t.metadata.properties), dryRun: opts.dryRun });
+  }
+  report.files = await currentFileStats(store, loc, t);
+  report.durationMs = Date.now() - started;
+  return { table: t, report };
+}
