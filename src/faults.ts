@@ -36,6 +36,8 @@ export function faultyStore(inner: ObjectStore, faults: Map<string, number>): Ob
   if (!p) return inner;
   return {
     get: (k) => inner.get(k),
+    getRange: (k, a, b) => inner.getRange(k, a, b),
+    putStream: (k, chunks, o) => (Math.random() < p ? Promise.reject(new FloeError("storage_unavailable", `injected fault: s3-put ${k}`)) : inner.putStream(k, chunks, o)),
     getStream: (k) => inner.getStream(k),
     list: (prefix, o) => inner.list(prefix, o),
     delete: (k) => inner.delete(k),

@@ -21,6 +21,17 @@ export class MemoryStore implements ObjectStore {
     return bytes ? { body: new Blob([bytes]).stream(), size: bytes.byteLength } : null;
   }
 
+  async getRange(key: string, start: number, end: number): Promise<Uint8Array | null> {
+    const o = this.objects.get(key);
+    return o ? o.bytes.slice(start, end) : null;
+  }
+
+  async putStream(key: string, chunks: AsyncIterable<Uint8Array>, opts: PutOptions = {}): Promise<ObjectInfo> {
+    const parts: Uint8Array[] = [];
+    for await (const c of chunks) parts.push(c.slice());
+    return this.put(key, parts, opts);
+  }
+
   async put(key: string, body: Body, opts: PutOptions = {}): Promise<ObjectInfo> {
     if (opts.ifNoneMatch === "*" && this.objects.has(key)) {
       throw new FloeError("already_exists", `object ${key} already exists`, { details: { key } });

@@ -31,8 +31,15 @@ export interface ObjectStore {
   get(key: string): Promise<Uint8Array | null>;
   /** The object as a byte stream (for objects too large to hold), or null if there is no such key. */
   getStream(key: string): Promise<{ body: ReadableStream<Uint8Array>; size: number } | null>;
+  /** Bytes [start, end) of the object, or null if there is no such key. */
+  getRange(key: string, start: number, end: number): Promise<Uint8Array | null>;
   /** Writes the object whole; with `ifNoneMatch: "*"` never overwrites. */
   put(key: string, body: Body, opts?: PutOptions): Promise<ObjectInfo>;
+  /**
+   * Writes an object from a stream of chunks without holding it whole (a multipart upload for large
+   * ones), so memory stays bounded by a part or two however large the object is.
+   */
+  putStream(key: string, chunks: AsyncIterable<Uint8Array>, opts?: PutOptions): Promise<ObjectInfo>;
   /** Keys under `prefix` in lexicographic order, a page at a time. */
   list(prefix: string, opts?: { cursor?: string; limit?: number }): Promise<ListResult>;
   /** Removes keys; absent keys are not an error. */
@@ -88,3 +95,25 @@ export async function listAll(store: ObjectStore, prefix: string): Promise<Objec
   } while (cursor);
   return out;
 }
+
+/** Re-cuts a stream of chunks into parts of exactly `size` bytes (the last one shorter): R2 wants equal parts. */
+export async function* equalParts(chunks: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
+  let part = new Uint8Array(size);
+  let at = 0;
+  for await (const chunk of chunks) {
+    let from = 0;
+    while (from < chunk.byteLength) {
+      const n = Math.min(size - at, chunk.byteLength - from);
+      part.set(chunk.subarray(from, from + n), at);
+      at += n;
+      from += n;
+      if (at === size) {
+        yield part;
+        part = new Uint8Array(size);
+        at = 0;
+      }
+    }
+  }
+  if (at > 0) yield part.subarray(0, at);
+}
+

@@ -1,5 +1,5 @@
 import { FloeError } from "../errors.js";
-import { bareEtag, bodyBytes, copySourceGone, type Body, type ListResult, type ObjectInfo, type ObjectStore, type PutOptions } from "./object-store.js";
+import { bareEtag, bodyBytes, copySourceGone, equalParts, type Body, type ListResult, type ObjectInfo, type ObjectStore, type PutOptions } from "./object-store.js";
 
 /**
  * The object-store port over an R2 bucket binding (Workers runtime only). No signing and no
@@ -33,6 +33,47 @@ export class R2Store implements ObjectStore {
       : await this.call("PUT", key, () => this.bucket.put(key, value, { httpMetadata }));
     if (o === null) throw new FloeError("already_exists", `object ${key} already exists`, { details: { key } });
     return { key, size: o.size, etag: o.httpEtag };
+  }
+
+  async getRange(key: string, start: number, end: number): Promise<Uint8Array | null> {
+    if (end <= start) return (await this.call("HEAD", key, () => this.bucket.head(key))) ? new Uint8Array(0) : null;
+    const o = await this.call("GET", key, () => this.bucket.get(key, { range: { offset: start, length: end - start } }));
+    return o ? new Uint8Array(await o.arrayBuffer()) : null;
+  }
+
+  /**
+   * A stream of one part or less is one put; a longer one a multipart upload of equal 8 MiB parts
+   * (R2 wants them equal), one part held at a time. Create-only is checked before the upload and
+   * again before completing it.
+   */
+  async putStream(key: string, chunks: AsyncIterable<Uint8Array>, opts: PutOptions = {}): Promise<ObjectInfo> {
+    const it = equalParts(chunks, 8 * 1024 * 1024)[Symbol.asyncIterator]();
+    const first = await it.next();
+    if (first.done) return this.put(key, new Uint8Array(0), opts);
+    let next = await it.next();
+    if (next.done) return this.put(key, first.value, opts);
+    const exists = async () => {
+      if (opts.ifNoneMatch && (await this.call("HEAD", key, () => this.bucket.head(key)))) throw new FloeError("already_exists", `object ${key} already exists`, { details: { key } });
+    };
+    await exists();
+    const httpMetadata = opts.contentType ? { contentType: opts.contentType } : undefined;
+    const upload = await this.call("PUT", key, () => this.bucket.createMultipartUpload(key, { httpMetadata }));
+    try {
+      const parts: R2UploadedPart[] = [];
+      let size = 0;
+      const send = async (part: Uint8Array) => {
+        size += part.byteLength;
+        parts.push(await this.call("PUT", `${key} part ${parts.length + 1}`, () => upload.uploadPart(parts.length + 1, part)));
+      };
+      await send(first.value);
+      for (; !next.done; next = await it.next()) await send(next.value);
+      await exists();
+      const o = await this.call("PUT", key, () => upload.complete(parts));
+      return { key, size, etag: o.httpEtag };
+    } catch (e) {
+      await upload.abort().catch(() => undefined);
+      throw e;
+    }
   }
 
   async list(prefix: string, opts: { cursor?: string; limit?: number } = {}): Promise<ListResult> {

@@ -1,6 +1,6 @@
 import { AwsClient } from "aws4fetch";
 import { FloeError } from "../errors.js";
-import { bareEtag, bodyBytes, bodySize, copySourceGone, type Body, type ListResult, type ObjectInfo, type ObjectStore, type PutOptions } from "./object-store.js";
+import { bareEtag, bodyBytes, bodySize, copySourceGone, equalParts, type Body, type ListResult, type ObjectInfo, type ObjectStore, type PutOptions } from "./object-store.js";
 
 const MiB = 1024 * 1024;
 
@@ -53,6 +53,19 @@ export class S3Store implements ObjectStore {
     return res ? new Uint8Array(await res.arrayBuffer()) : null;
   }
 
+  async getRange(key: string, start: number, end: number): Promise<Uint8Array | null> {
+    if (end <= start) return (await this.head(key)) ? new Uint8Array(0) : null;
+    const { res } = await this.request("GET", key, this.url(key), { method: "GET", headers: { range: `bytes=${start}-${end - 1}` } });
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return null;
+    }
+    if (!res.ok) throw await failure("GET", key, res);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    // A server that ignores Range answers 200 with the whole object.
+    return res.status === 206 ? bytes : bytes.slice(start, end);
+  }
+
   async getStream(key: string): Promise<{ body: ReadableStream<Uint8Array>; size: number } | null> {
     const res = await this.fetchObject(key);
     if (!res) return null;
@@ -64,7 +77,14 @@ export class S3Store implements ObjectStore {
 
   async put(key: string, body: Body, opts: PutOptions = {}): Promise<ObjectInfo> {
     const size = bodySize(body);
-    if (size > this.threshold) return this.putMultipart(key, body, size, opts);
+    if (size > this.threshold) {
+      const chunks = typeof body === "string" ? [new TextEncoder().encode(body)] : body instanceof Uint8Array ? [body] : body;
+      const partSize = Math.max(this.partSize, Math.ceil(size / 10_000)); // S3 allows at most 10,000 parts
+      const slices = async function* () {
+        for (let at = 0; at < size; at += partSize) yield sliceChunks(chunks, at, Math.min(size, at + partSize));
+      };
+      return this.putMultipart(key, slices(), opts);
+    }
     const bytes = bodyBytes(body);
     const headers: Record<string, string> = { "content-type": opts.contentType ?? "application/octet-stream" };
     if (opts.ifNoneMatch) headers["if-none-match"] = "*";
@@ -153,8 +173,32 @@ export class S3Store implements ObjectStore {
     throw await failure("GET", key, res);
   }
 
+  /**
+   * Writes an object from a stream of chunks without holding it: chunks are gathered into parts of
+   * `partSize` and each goes up as soon as it is full (at most two in flight), so memory stays about
+   * two parts whatever the object's size. A stream that ends under the multipart threshold is one PUT.
+   */
+  async putStream(key: string, chunks: AsyncIterable<Uint8Array>, opts: PutOptions = {}): Promise<ObjectInfo> {
+    const it = equalParts(chunks, this.partSize)[Symbol.asyncIterator]();
+    const first: Uint8Array[] = [];
+    let held = 0;
+    // Look ahead until the stream ends or passes the threshold.
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return this.put(key, first, opts);
+      first.push(r.value);
+      held += r.value.byteLength;
+      if (held > this.threshold) break;
+    }
+    async function* parts() {
+      yield* first.splice(0);
+      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    }
+    return this.putMultipart(key, parts(), opts);
+  }
+
   /** CreateMultipartUpload, UploadPart × n (equal parts, the last one shorter), CompleteMultipartUpload; aborts on failure. */
-  private async putMultipart(key: string, body: Body, size: number, opts: PutOptions): Promise<ObjectInfo> {
+  private async putMultipart(key: string, parts: AsyncIterable<Uint8Array>, opts: PutOptions): Promise<ObjectInfo> {
     const url = this.url(key);
     // R2 evaluates If-None-Match on CompleteMultipartUpload, but local R2 (wrangler dev) ignores it there.
     // So also look before uploading (fail fast) and again just before completing. Locally a writer landing
@@ -167,18 +211,20 @@ export class S3Store implements ObjectStore {
     if (!uploadId) throw new FloeError("storage_unavailable", `s3 CreateMultipartUpload ${key}: no UploadId in the answer`, { retryable: true });
     const upload = `uploadId=${encodeURIComponent(uploadId)}`;
     try {
-      const chunks = typeof body === "string" ? [new TextEncoder().encode(body)] : body instanceof Uint8Array ? [body] : body;
-      const partSize = Math.max(this.partSize, Math.ceil(size / 10_000)); // S3 allows at most 10,000 parts
-      const count = Math.ceil(size / partSize);
-      const etags: string[] = new Array(count);
+      const source = parts[Symbol.asyncIterator]();
+      const etags: string[] = [];
       let next = 0;
+      let size = 0;
       let failed = false; // once one part fails, the other workers stop taking parts
       // A few parts in flight: faster than one at a time, and R2 limits concurrent part uploads per upload.
       const worker = async () => {
         try {
-          for (let n = next++; n < count && !failed; n = next++) {
-            const part = sliceChunks(chunks, n * partSize, Math.min(size, (n + 1) * partSize));
-            const { res } = await this.request("PUT", `${key} part ${n + 1}`, `${url}?partNumber=${n + 1}&${upload}`, { method: "PUT", body: part });
+          while (!failed) {
+            const r = await source.next();
+            if (r.done) return;
+            const n = next++;
+            size += r.value.byteLength;
+            const { res } = await this.request("PUT", `${key} part ${n + 1}`, `${url}?partNumber=${n + 1}&${upload}`, { method: "PUT", body: r.value });
             if (!res.ok) throw await failure("UploadPart", `${key} part ${n + 1}`, res);
             await res.body?.cancel();
             etags[n] = res.headers.get("etag") ?? "";
@@ -188,7 +234,7 @@ export class S3Store implements ObjectStore {
           throw e;
         }
       };
-      await Promise.all(Array.from({ length: Math.min(3, count) }, worker));
+      await Promise.all([worker(), worker()]);
       if (opts.ifNoneMatch && (await this.head(key))) throw alreadyExists(key);
       const xml = `<CompleteMultipartUpload>${etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${xmlEscape(e)}</ETag></Part>`).join("")}</CompleteMultipartUpload>`;
       const headers: Record<string, string> = { "content-type": "application/xml" };

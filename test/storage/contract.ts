@@ -138,6 +138,30 @@ export function storeContract(name: string, make: () => Promise<ObjectStore> | O
       expect((await listAll(store, `${p}dir/`)).map((o) => o.key)).toEqual(sorted);
     });
 
+    it("reads a byte range, and null for a missing key", async () => {
+      const { store, p } = await setup();
+      const body = bytesOf(5000, 3);
+      await store.put(`${p}r`, body);
+      expectSameBytes(await store.getRange(`${p}r`, 1000, 3500), body.subarray(1000, 3500));
+      expectSameBytes(await store.getRange(`${p}r`, 4990, 5000), body.subarray(4990));
+      expect(await store.getRange(`${p}absent`, 0, 10)).toBeNull();
+    });
+
+    it("writes a stream of uneven chunks across part boundaries (19 MiB: three 8 MiB parts) and an empty stream", async () => {
+      const { store, p } = await setup();
+      const body = bytesOf(19 * 1024 * 1024 + 5, 4);
+      async function* chunks() {
+        // Uneven chunks, some straddling the 8 MiB part boundaries.
+        for (let at = 0, n = 1; at < body.byteLength; at += n, n = (n * 7 + 12345) % (3 * 1024 * 1024) + 1) yield body.subarray(at, Math.min(body.byteLength, at + n));
+      }
+      const info = await store.putStream(`${p}big`, chunks(), { ifNoneMatch: "*" });
+      expect(info.size).toBe(body.byteLength);
+      expectSameBytes(await store.get(`${p}big`), body);
+      expect(await outcome(store.putStream(`${p}big`, chunks(), { ifNoneMatch: "*" }))).toBe("already_exists");
+      await store.putStream(`${p}empty`, (async function* () {})());
+      expect((await store.get(`${p}empty`))?.byteLength).toBe(0);
+    });
+
     it("lists each object with the time it was written (orphan removal ages objects by it)", async () => {
       const { store, p } = await setup();
       const before = Date.now() - 5_000; // local R2 and S3 stamp whole seconds
