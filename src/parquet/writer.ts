@@ -1,4 +1,4 @@
-import type { KeyValue, SchemaElement } from "hyparquet";
+import type { KeyValue, RowGroup, SchemaElement } from "hyparquet";
 import { ByteWriter } from "hyparquet-writer/src/bytewriter.js";
 import { ParquetWriter } from "hyparquet-writer/src/parquet-writer.js";
 import type { ColumnBatch } from "../iceberg/rows.js";
@@ -29,6 +29,12 @@ export interface WrittenFile {
 }
 
 export const DEFAULT_ROW_GROUP_ROWS = 10_000;
+export const CREATED_BY = "floe (hyparquet-writer)";
+
+/** The footer's key-value metadata: `iceberg.schema`, the table schema JSON, as Iceberg's writers put it. */
+export function footerMetadata(schema: Schema): KeyValue[] {
+  return [{ key: "iceberg.schema", value: JSON.stringify(schema) }];
+}
 export const DEFAULT_ROW_GROUP_BYTES = 8 * 1024 * 1024;
 
 /**
@@ -74,8 +80,7 @@ export class DataFileWriter {
     // hyparquet-writer calls flush() after each row group and finish() at the end (its Writer interface).
     Object.assign(out, { flush: drain, finish: drain });
     this.out = out;
-    const kvMetadata: KeyValue[] = [{ key: "iceberg.schema", value: JSON.stringify(opts.schema) }];
-    this.writer = new ParquetWriter({ writer: out, schema: this.elements, ...codecOptions(opts.codec ?? "snappy"), kvMetadata, createdBy: "floe (hyparquet-writer)" });
+    this.writer = new ParquetWriter({ writer: out, schema: this.elements, ...codecOptions(opts.codec ?? "snappy"), kvMetadata: footerMetadata(opts.schema), createdBy: CREATED_BY });
   }
 
   /** Rows written so far, flushed or pending. */
@@ -86,6 +91,11 @@ export class DataFileWriter {
   /** Bytes of the file encoded so far (pending rows not included). */
   get bytesWritten(): number {
     return this.out.offset;
+  }
+
+  /** The row groups written so far, as hyparquet-writer describes them (statistics as its untruncated values). */
+  get rowGroups(): RowGroup[] {
+    return this.writer.row_groups;
   }
 
   /** Size of converted values waiting for the next row group. */

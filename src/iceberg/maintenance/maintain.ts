@@ -2,6 +2,8 @@ import { FloeError } from "../../errors.js";
 import type { ObjectStore } from "../../storage/object-store.js";
 import { currentSnapshot, type Snapshot } from "../metadata.js";
 import { manifestEntries, snapshotManifests } from "../transaction/manifests.js";
+import type { DataFile } from "../data-file.js";
+import { compactionSettings, minFileBytes, planCompaction, type CompactionJob } from "./compaction-plan.js";
 import type { LoadedTable, TableLocation } from "../table.js";
 import { planRewriteManifests, previewRewriteManifests } from "../transaction/replace.js";
 import { transact } from "../transaction/transact.js";
@@ -67,6 +69,8 @@ export interface MaintenanceReport {
   removeOrphans?: OrphanReport;
   /** The current snapshot's data files after the run. */
   files?: FileStats;
+  /** Compaction jobs this run started (their steps run on the queue; progress shows in the table status). */
+  compact?: { jobs: number; inputFiles: number; inputBytes: number };
 }
 
 export interface FileStats {
@@ -76,32 +80,22 @@ export interface FileStats {
   smallFiles: number;
 }
 
-/** `write.target-file-size-bytes` (default 128 MB, as R2 Data Catalog's compaction targets). */
-export function targetFileBytes(props: Record<string, string>): number {
-  const n = Number(props["write.target-file-size-bytes"]);
-  return Number.isFinite(n) && n > 0 ? n : 128 * 1024 * 1024;
-}
-
-/** `floe.compaction.min-file-size-bytes` (default 75% of the target size). */
-export function minFileBytes(props: Record<string, string>): number {
-  const n = Number(props["floe.compaction.min-file-size-bytes"]);
-  return props["floe.compaction.min-file-size-bytes"] !== undefined && Number.isFinite(n) && n >= 0 ? n : Math.floor(targetFileBytes(props) * 0.75);
-}
-
-/** Counts the current snapshot's data files (reads its manifests). */
-export async function currentFileStats(store: ObjectStore, loc: TableLocation, t: LoadedTable): Promise<FileStats> {
-  const small = minFileBytes(t.metadata.properties);
-  const stats: FileStats = { dataFiles: 0, bytes: 0, smallFiles: 0 };
+/** The current snapshot's live data files, with the spec each was written with (reads its manifests). */
+export async function liveFiles(store: ObjectStore, loc: TableLocation, t: LoadedTable): Promise<{ specId: number; dataFile: DataFile }[]> {
+  const out: { specId: number; dataFile: DataFile }[] = [];
   for (const mf of await snapshotManifests(store, loc, currentSnapshot(t.metadata))) {
     if (mf.content !== 0) continue;
-    for (const e of await manifestEntries(store, loc, mf)) {
-      if (e.status === 2) continue;
-      stats.dataFiles++;
-      stats.bytes += e.dataFile.fileSizeInBytes;
-      if (e.dataFile.fileSizeInBytes < small) stats.smallFiles++;
-    }
+    for (const e of await manifestEntries(store, loc, mf)) if (e.status !== 2) out.push({ specId: mf.partitionSpecId, dataFile: e.dataFile });
   }
-  return stats;
+  return out;
+}
+
+export function fileStats(live: readonly { dataFile: DataFile }[], small: number): FileStats {
+  return {
+    dataFiles: live.length,
+    bytes: live.reduce((n, f) => n + f.dataFile.fileSizeInBytes, 0),
+    smallFiles: live.filter((f) => f.dataFile.fileSizeInBytes < small).length,
+  };
 }
 
 /**
@@ -115,8 +109,8 @@ export async function maintainTable(
   loc: TableLocation,
   table: LoadedTable,
   actions: readonly MaintenanceAction[],
-  opts: { now: number; dryRun?: boolean; olderThanMs?: number; protect?: (s: Snapshot) => boolean },
-): Promise<{ table: LoadedTable; report: MaintenanceReport }> {
+  opts: { now: number; dryRun?: boolean; olderThanMs?: number; protect?: (s: Snapshot) => boolean; busy?: ReadonlySet<string> },
+): Promise<{ table: LoadedTable; report: MaintenanceReport; jobs: CompactionJob[] }> {
   for (const a of actions) if (!ACTIONS.includes(a)) throw new FloeError("invalid_input", `unknown maintenance action "${a}" (one of ${ACTIONS.join(", ")})`, { details: { field: "actions" } });
   const started = Date.now();
   const report: MaintenanceReport = { dryRun: opts.dryRun ?? false, startedAt: new Date(opts.now).toISOString(), durationMs: 0, actions: [...actions] };
@@ -140,7 +134,13 @@ export async function maintainTable(
   if (actions.includes("remove-orphans")) {
     report.removeOrphans = await removeOrphans(store, loc, t, { now: opts.now, olderThanMs: opts.olderThanMs ?? orphanAgeMs(t.metadata.properties), dryRun: opts.dryRun });
   }
-  report.files = await currentFileStats(store, loc, t);
+  const live = await liveFiles(store, loc, t);
+  report.files = fileStats(live, minFileBytes(t.metadata.properties));
+  let jobs: CompactionJob[] = [];
+  if (actions.includes("compact")) {
+    jobs = planCompaction(loc, live, compactionSettings(t.metadata.properties), opts.busy);
+    report.compact = { jobs: jobs.length, inputFiles: jobs.reduce((n, j) => n + j.inputs.length, 0), inputBytes: jobs.reduce((n, j) => n + j.inputs.reduce((m, f) => m + f.bytes, 0), 0) };
+  }
   report.durationMs = Date.now() - started;
-  return { table: t, report };
+  return { table: t, report, jobs };
 }
