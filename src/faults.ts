@@ -8,9 +8,12 @@ import type { Body, ObjectStore, PutOptions } from "./storage/object-store.js";
  * event is in the table exactly once. Unset (as in production), nothing here ever fires.
  *
  * Points: `after-claim`, `after-write` (Parquet written, not committed), `after-metadata` (the
- * Durable Object wrote the metadata file but did not record it), `before-ack`, `s3-put`.
+ * Durable Object wrote the metadata file but did not record it), `before-ack`, `s3-put`; and for
+ * maintenance: `compact-after-step` (a compaction step's file written, not recorded),
+ * `compact-after-commit` (a compaction committed, not recorded), `expire-after-commit` (snapshots
+ * expired, their files not yet deleted), `orphans-mid-delete` (half the orphans deleted).
  */
-export type FaultPoint = "after-claim" | "after-write" | "after-metadata" | "before-ack" | "s3-put";
+export type FaultPoint = "after-claim" | "after-write" | "after-metadata" | "before-ack" | "s3-put" | "compact-after-step" | "compact-after-commit" | "expire-after-commit" | "orphans-mid-delete";
 
 export function parseFaults(spec: string | undefined): Map<string, number> {
   const out = new Map<string, number>();

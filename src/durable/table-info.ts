@@ -3,6 +3,7 @@ import { maintenanceSchedule, nextRunAt, type MaintenanceReport, type Maintenanc
 import { currentSchema, currentSnapshot, defaultSpec } from "../iceberg/metadata.js";
 import type { LoadedTable } from "../iceberg/table.js";
 import type { PartitionSpec, Schema } from "../iceberg/types.js";
+import { compactionStatus } from "./compactions.js";
 import { getMeta } from "./keys.js";
 import { uploadCounts, type UploadState } from "./uploads-ledger.js";
 
@@ -52,6 +53,8 @@ export interface TableInfo {
     nextRunAt: string | null;
     /** The last run's report (automatic or on demand), or null. */
     lastRun: MaintenanceReport | null;
+    /** Compaction jobs: how many run, ended, and the latest with their reasons. */
+    compaction: ReturnType<typeof compactionStatus>;
   };
   lastCommitAt: string | null;
   duplicatesDropped: number;
@@ -97,7 +100,7 @@ export function tableStatus(name: string, config: TableConfig, t: LoadedTable | 
     averageFileBytes: Number(snap?.summary["total-data-files"] ?? 0) ? Math.round(Number(snap?.summary["total-files-size"] ?? 0) / Number(snap?.summary["total-data-files"])) : 0,
     smallFiles: lastRun?.files?.smallFiles ?? null,
     metadataFileBytes: t?.metadataBytes ?? 0,
-    maintenance: { enabled: schedule.enabled, commitsSinceLastRun: state.commitsSince, nextRunAt: next === null ? null : new Date(next).toISOString(), lastRun },
+    maintenance: { enabled: schedule.enabled, commitsSinceLastRun: state.commitsSince, nextRunAt: next === null ? null : new Date(next).toISOString(), lastRun, compaction: compactionStatus(sql) },
     lastCommitAt: lastCommit ? new Date(lastCommit).toISOString() : snap ? new Date(snap["timestamp-ms"]).toISOString() : null,
     duplicatesDropped: Number(getMeta(sql, "duplicates") ?? 0),
     quarantined: Number(getMeta(sql, "quarantined") ?? 0),

@@ -10,9 +10,10 @@ import type { StructType } from "../iceberg/types.js";
 import { PartitionedFileWriter } from "../iceberg/write-files.js";
 import { parseTableName } from "../names.js";
 import { bindingStore, lakeStore, locationOf } from "../storage/lake.js";
-import { parseMessage, type RowsMessage, type UploadMessage } from "./messages.js";
+import { compactStep } from "./compact.js";
+import { parseMessage, type CompactMessage, type RowsMessage, type UploadMessage } from "./messages.js";
 import { isR2Notification } from "../uploads/notification.js";
-import { consumeUploads, fromNotification } from "../uploads/ingest.js";
+import { consumeUploads, fromNotification, isHeavyUpload } from "../uploads/ingest.js";
 import { quarantine } from "./quarantine.js";
 import { messageRows, rowKey } from "./rows.js";
 
@@ -45,6 +46,7 @@ export async function consume(batch: MessageBatch<unknown>, env: Env): Promise<v
   }
   const byTable = new Map<string, Item[]>();
   const uploads: { msg: Message<unknown>; body: UploadMessage }[] = [];
+  const compactions: { msg: Message<unknown>; body: CompactMessage }[] = [];
   for (const msg of batch.messages) {
     try {
       // R2 event notifications arrive on the same queue as Floe's own messages.
@@ -59,6 +61,10 @@ export async function consume(batch: MessageBatch<unknown>, env: Env): Promise<v
         uploads.push({ msg, body: parsed });
         continue;
       }
+      if (parsed.kind === "compact") {
+        compactions.push({ msg, body: parsed });
+        continue;
+      }
       const body = parsed;
       const table = parseTableName(body.table).full;
       if (!byTable.has(table)) byTable.set(table, []);
@@ -68,7 +74,20 @@ export async function consume(batch: MessageBatch<unknown>, env: Env): Promise<v
       msg.ack();
     }
   }
-  await Promise.all([...[...byTable].map(([table, items]) => consumeTable(env, table, items)), consumeUploads(env, uploads)]);
+  // One heavy item (an upload range, a large object, a compaction step) per invocation, so that
+  // however the queue batches them each fits the CPU limit; the others go back to the queue as new
+  // messages (not retried: a retry would spend one of their attempts).
+  const heavy = [...uploads.filter((u) => isHeavyUpload(u.body)), ...compactions];
+  const later = heavy.slice(1);
+  for (let i = 0; i < later.length; i += 100) await env.INGEST.sendBatch(later.slice(i, i + 100).map((it) => ({ body: it.body })));
+  for (const it of later) it.msg.ack();
+  const now = (it: { msg: Message<unknown> }) => !later.some((l) => l.msg === it.msg);
+  const step = compactions.find(now);
+  await Promise.all([
+    ...[...byTable].map(([table, items]) => consumeTable(env, table, items)),
+    consumeUploads(env, uploads.filter(now)),
+    ...(step ? [compactStep(env, step.msg, step.body)] : []),
+  ]);
 }
 
 async function consumeTable(env: Env, table: string, items: Item[]): Promise<void> {

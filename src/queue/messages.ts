@@ -42,7 +42,20 @@ const UploadMessage = z.object({
   range: z.object({ start: z.number().int().nonnegative(), end: z.number().int().positive(), index: z.number().int().nonnegative(), count: z.number().int().positive() }).optional(),
 });
 
-export const IngestMessage = z.discriminatedUnion("kind", [EventsMessage, StagedMessage, UploadMessage]);
+/** One step of a table's compaction job (the table's Durable Object knows which step is next). */
+const CompactMessage = z.object({
+  v: z.literal(1),
+  kind: z.literal("compact"),
+  table: z.string(),
+  job: z.string(),
+});
+
+export const IngestMessage = z.discriminatedUnion("kind", [EventsMessage, StagedMessage, UploadMessage, CompactMessage]);
+export type CompactMessage = z.infer<typeof CompactMessage>;
+
+export function compactMessage(table: string, job: string): CompactMessage {
+  return { v: 1, kind: "compact", table, job };
+}
 export type UploadMessage = z.infer<typeof UploadMessage>;
 /** Messages that carry rows (an HTTP request or a webhook delivery). */
 export type RowsMessage = EventsMessage | StagedMessage;

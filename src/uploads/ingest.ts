@@ -53,18 +53,15 @@ export async function fromNotification(env: Env, body: unknown): Promise<UploadM
   return { v: 1, kind: "upload", bucket: n.bucket, key: n.object.key, eTag: n.object.eTag ?? "", size: n.object.size ?? 0 };
 }
 
+/** An upload whose reading takes most of an invocation's CPU: a range, or a whole object over 16 MiB. */
+export const isHeavyUpload = (m: UploadMessage) => m.range !== undefined || m.size > HEAVY_BYTES;
+
 /**
- * Ingests upload messages one object (or range) at a time: each is its own claim and commit. After
- * the first heavy one, further heavy ones are sent to the queue again as new messages (not retried:
- * a retry would spend one of the message's attempts) and acknowledged.
+ * Ingests upload messages one object (or range) at a time: each is its own claim and commit. The
+ * consumer hands over at most one heavy upload per invocation (see `isHeavyUpload`).
  */
 export async function consumeUploads(env: Env, items: { msg: Message<unknown>; body: UploadMessage }[]): Promise<void> {
-  const heavy = (m: UploadMessage) => m.range !== undefined || m.size > HEAVY_BYTES;
-  const first = items.find((it) => heavy(it.body));
-  const later = items.filter((it) => it !== first && heavy(it.body));
-  for (let i = 0; i < later.length; i += 100) await env.INGEST.sendBatch(later.slice(i, i + 100).map((it) => ({ body: it.body })));
-  for (const it of later) it.msg.ack();
-  for (const { msg, body } of items.filter((it) => it === first || !heavy(it.body))) {
+  for (const { msg, body } of items) {
     try {
       const outcome = await ingestObject(env, body);
       if (outcome === "busy") msg.retry({ delaySeconds: Math.ceil(leaseMs(env) / 1000) });

@@ -29,6 +29,8 @@ export async function readTable(store: ObjectStore, loc: TableLocation): Promise
       const mb = await get(m.manifestPath);
       if (!mb) continue;
       for (const e of readManifest(mb).entries) {
+        // A DELETED entry (a compaction's input) is not part of the snapshot; its file goes when older snapshots expire.
+        if (e.status === 2) continue;
         const bytes = await get(e.dataFile.filePath);
         if (!bytes || !isCurrent) continue;
         const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;

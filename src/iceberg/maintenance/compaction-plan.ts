@@ -63,8 +63,8 @@ export interface CompactionInput {
 export interface CompactionJob {
   id: string;
   specId: number;
-  /** The partition tuple as manifests hold it, in tagged JSON (bigints and bytes survive storage). */
-  partition: unknown;
+  /** The partition tuple as manifests hold it, as tagged JSON text (bigints and bytes survive storage). */
+  partition: string;
   /** Where the output goes, relative to the table: the inputs' directory (`data/ts_day=…`). */
   dir: string;
   inputs: CompactionInput[];
@@ -121,5 +121,5 @@ function job(loc: TableLocation, specId: number, partition: DataFile["partition"
     size += f.bytes;
   });
   const rel = files[0].filePath.slice(loc.uri.length + 1);
-  return { id: crypto.randomUUID(), specId, partition: toTagged(partition), dir: rel.slice(0, rel.lastIndexOf("/")), inputs, segments };
+  return { id: crypto.randomUUID(), specId, partition: JSON.stringify(toTagged(partition)), dir: rel.slice(0, rel.lastIndexOf("/")), inputs, segments };
 }

@@ -29,8 +29,8 @@ const COPY_BYTES = 8 * 1024 * 1024;
 export interface SegmentOut {
   key: string;
   records: number;
-  /** The writer's row groups in tagged JSON (statistics as untruncated values), to join segments without re-reading footers. */
-  rowGroups: unknown;
+  /** The writer's row groups as tagged JSON text (statistics as untruncated values), to join segments without re-reading footers. */
+  rowGroups: string;
 }
 
 /** What a step produced: a segment to join later, or (for a job of one segment) the output file itself. */
@@ -75,8 +75,8 @@ export async function writeSegment(store: ObjectStore, loc: TableLocation, schem
   const only = job.segments.length === 1;
   const name = only ? `${job.dir}/${crypto.randomUUID()}.parquet` : `compaction/${job.id}/seg-${index}-${crypto.randomUUID()}.parquet`;
   await store.put(`${loc.key}/${name}`, chunks, { ifNoneMatch: "*", contentType: "application/vnd.apache.parquet" });
-  if (only) return { output: { content: 0, filePath: `${loc.uri}/${name}`, fileFormat: "PARQUET", partition: fromTagged(job.partition) as DataFile["partition"], ...metrics } };
-  return { segment: { key: `${loc.key}/${name}`, records, rowGroups: toTagged(writer.rowGroups) } };
+  if (only) return { output: { content: 0, filePath: `${loc.uri}/${name}`, fileFormat: "PARQUET", partition: fromTagged(JSON.parse(job.partition)) as DataFile["partition"], ...metrics } };
+  return { segment: { key: `${loc.key}/${name}`, records, rowGroups: JSON.stringify(toTagged(writer.rowGroups)) } };
 }
 
 /**
@@ -86,7 +86,7 @@ export async function writeSegment(store: ObjectStore, loc: TableLocation, schem
  * window and one upload part whatever the output's size.
  */
 export async function joinSegments(store: ObjectStore, loc: TableLocation, schema: Schema, job: CompactionJob, segments: readonly SegmentOut[]): Promise<DataFile> {
-  const parts = segments.map((s) => ({ key: s.key, rowGroups: fromTagged(s.rowGroups) as RowGroup[] }));
+  const parts = segments.map((s) => ({ key: s.key, rowGroups: fromTagged(JSON.parse(s.rowGroups)) as RowGroup[] }));
   const { rowGroups, ranges } = concatRowGroups(parts);
   const footer = parquetFooter(schema, rowGroups);
   async function* bytes(): AsyncGenerator<Uint8Array> {
@@ -103,7 +103,7 @@ export async function joinSegments(store: ObjectStore, loc: TableLocation, schem
   const name = `${job.dir}/${crypto.randomUUID()}.parquet`;
   const info = await store.putStream(`${loc.key}/${name}`, bytes(), { ifNoneMatch: "*", contentType: "application/vnd.apache.parquet" });
   const records = segments.reduce((n, s) => n + s.records, 0);
-  return { content: 0, filePath: `${loc.uri}/${name}`, fileFormat: "PARQUET", partition: fromTagged(job.partition) as DataFile["partition"], ...fileMetrics(schema, rowGroups, records, info.size) };
+  return { content: 0, filePath: `${loc.uri}/${name}`, fileFormat: "PARQUET", partition: fromTagged(JSON.parse(job.partition)) as DataFile["partition"], ...fileMetrics(schema, rowGroups, records, info.size) };
 }
 
 /**

@@ -23,7 +23,7 @@ export interface ExpireReport {
  * The commit comes first: a crash before or during the deletes leaves only unreferenced files,
  * which orphan removal deletes later. A dry run commits and deletes nothing and reports what would go.
  */
-export async function expireSnapshots(store: ObjectStore, loc: TableLocation, base: LoadedTable, opts: { now: number; olderThanMs?: number; protect?: (s: Snapshot) => boolean; dryRun?: boolean }): Promise<{ table: LoadedTable; report: ExpireReport }> {
+export async function expireSnapshots(store: ObjectStore, loc: TableLocation, base: LoadedTable, opts: { now: number; olderThanMs?: number; protect?: (s: Snapshot) => boolean; dryRun?: boolean; fault?: (point: string) => void }): Promise<{ table: LoadedTable; report: ExpireReport }> {
   const empty: ExpireReport = { snapshotsExpired: 0, refsRemoved: [], manifestListsDeleted: 0, manifestsDeleted: 0, dataFilesDeleted: 0, bytesDeleted: 0 };
   let table = base;
   let plan = planExpiry(base.metadata, opts.now, opts);
@@ -59,6 +59,7 @@ export async function expireSnapshots(store: ObjectStore, loc: TableLocation, ba
     bytesDeleted: [...data.values()].reduce((a, b) => a + b, 0),
   };
   if (!opts.dryRun) {
+    opts.fault?.("expire-after-commit");
     // Data files first, then the manifests naming them, then the lists: a crash part way leaves
     // manifests whose files are gone only where no kept snapshot references either.
     await store.delete(keysInside(loc, data.keys()));

@@ -54,9 +54,9 @@ export function nextRunAt(s: MaintenanceSchedule, st: MaintenanceState, now: num
   return Math.max(at, st.notBefore ?? 0);
 }
 
-/** The actions of an automatic run: expiry each time, orphans at their own interval. Manifests are merged on every commit already. */
+/** The actions of an automatic run: compaction planning and expiry each time, orphans at their own interval. Manifests are merged on every commit already. */
 export function scheduledActions(s: MaintenanceSchedule, st: MaintenanceState, now: number): MaintenanceAction[] {
-  return now - st.lastOrphansAt >= s.orphansIntervalMs ? ["expire-snapshots", "remove-orphans"] : ["expire-snapshots"];
+  return now - st.lastOrphansAt >= s.orphansIntervalMs ? ["compact", "expire-snapshots", "remove-orphans"] : ["compact", "expire-snapshots"];
 }
 
 export interface MaintenanceReport {
@@ -109,7 +109,7 @@ export async function maintainTable(
   loc: TableLocation,
   table: LoadedTable,
   actions: readonly MaintenanceAction[],
-  opts: { now: number; dryRun?: boolean; olderThanMs?: number; protect?: (s: Snapshot) => boolean; busy?: ReadonlySet<string> },
+  opts: { now: number; dryRun?: boolean; olderThanMs?: number; protect?: (s: Snapshot) => boolean; busy?: ReadonlySet<string>; fault?: (point: string) => void },
 ): Promise<{ table: LoadedTable; report: MaintenanceReport; jobs: CompactionJob[] }> {
   for (const a of actions) if (!ACTIONS.includes(a)) throw new FloeError("invalid_input", `unknown maintenance action "${a}" (one of ${ACTIONS.join(", ")})`, { details: { field: "actions" } });
   const started = Date.now();
@@ -127,12 +127,12 @@ export async function maintainTable(
     report.rewriteManifests = counts;
   }
   if (actions.includes("expire-snapshots")) {
-    const r = await expireSnapshots(store, loc, t, { now: opts.now, olderThanMs: opts.olderThanMs, protect: opts.protect, dryRun: opts.dryRun });
+    const r = await expireSnapshots(store, loc, t, { now: opts.now, olderThanMs: opts.olderThanMs, protect: opts.protect, dryRun: opts.dryRun, fault: opts.fault });
     t = r.table;
     report.expireSnapshots = r.report;
   }
   if (actions.includes("remove-orphans")) {
-    report.removeOrphans = await removeOrphans(store, loc, t, { now: opts.now, olderThanMs: opts.olderThanMs ?? orphanAgeMs(t.metadata.properties), dryRun: opts.dryRun });
+    report.removeOrphans = await removeOrphans(store, loc, t, { now: opts.now, olderThanMs: opts.olderThanMs ?? orphanAgeMs(t.metadata.properties), dryRun: opts.dryRun, fault: opts.fault });
   }
   const live = await liveFiles(store, loc, t);
   report.files = fileStats(live, minFileBytes(t.metadata.properties));

@@ -26,7 +26,7 @@ export interface OrphanReport {
  * than `olderThanMs` ago. Objects without a write time are never deleted. Such objects are what
  * failed batches, crashed maintenance steps and refused commits leave behind.
  */
-export async function removeOrphans(store: ObjectStore, loc: TableLocation, table: LoadedTable, opts: { now: number; olderThanMs: number; dryRun?: boolean }): Promise<OrphanReport> {
+export async function removeOrphans(store: ObjectStore, loc: TableLocation, table: LoadedTable, opts: { now: number; olderThanMs: number; dryRun?: boolean; fault?: (point: string) => void }): Promise<OrphanReport> {
   const m = table.metadata;
   const r = await reachableFrom(store, loc, m.snapshots);
   const kept = new Set(keysInside(loc, [table.metadataLocation, ...m["metadata-log"].map((e) => e["metadata-file"]), ...r.lists, ...r.manifests, ...r.named]));
@@ -34,6 +34,11 @@ export async function removeOrphans(store: ObjectStore, loc: TableLocation, tabl
   const cutoff = opts.now - opts.olderThanMs;
   const objects = await listAll(store, `${loc.key}/`);
   const orphans = objects.filter((o) => !kept.has(o.key) && o.lastModified !== undefined && o.lastModified < cutoff);
-  if (!opts.dryRun && orphans.length) await store.delete(orphans.map((o) => o.key));
+  if (!opts.dryRun && orphans.length) {
+    const half = Math.ceil(orphans.length / 2);
+    await store.delete(orphans.slice(0, half).map((o) => o.key));
+    opts.fault?.("orphans-mid-delete");
+    await store.delete(orphans.slice(half).map((o) => o.key));
+  }
   return { scanned: objects.length, orphans: orphans.length, bytes: orphans.reduce((n, o) => n + o.size, 0), sample: orphans.slice(0, 5).map((o) => o.key) };
 }

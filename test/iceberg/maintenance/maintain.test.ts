@@ -177,7 +177,7 @@ describe("the schedule", () => {
     expect(nextRunAt(s, { commitsSince: 3, lastRunAt: now - 1000, lastOrphansAt: 0 }, now)).toBe(now - 1000 + 600_000);
     expect(nextRunAt(s, { commitsSince: 100, lastRunAt: 0, lastOrphansAt: 0, notBefore: now + 5 }, now)).toBe(now + 5);
     expect(nextRunAt(maintenanceSchedule({ "floe.maintenance.enabled": "false" }), { commitsSince: 500, lastRunAt: 0, lastOrphansAt: 0 }, now)).toBeNull();
-    expect(scheduledActions(s, { commitsSince: 1, lastRunAt: 0, lastOrphansAt: now - 1000 }, now)).toEqual(["expire-snapshots"]);
-    expect(scheduledActions(s, { commitsSince: 1, lastRunAt: 0, lastOrphansAt: now - DAY }, now)).toEqual(["expire-snapshots", "remove-orphans"]);
+    expect(scheduledActions(s, { commitsSince: 1, lastRunAt: 0, lastOrphansAt: now - 1000 }, now)).toEqual(["compact", "expire-snapshots"]);
+    expect(scheduledActions(s, { commitsSince: 1, lastRunAt: 0, lastOrphansAt: now - DAY }, now)).toEqual(["compact", "expire-snapshots", "remove-orphans"]);
   });
 });
