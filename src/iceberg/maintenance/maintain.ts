@@ -17,7 +17,7 @@ export type MaintenanceAction = (typeof ACTIONS)[number];
 export interface MaintenanceSchedule {
   /** `floe.maintenance.enabled` (default true): off for a table whose catalog maintains it. */
   enabled: boolean;
-  /** `floe.maintenance.after-commits` (default 100): a run after this many commits… */
+  /** `floe.maintenance.after-commits` (default 50): a run after this many commits… */
   afterCommits: number;
   /** `floe.maintenance.interval-ms` (default 10 min): …or this long after the last run, if anything was committed since. */
   intervalMs: number;
@@ -32,7 +32,7 @@ export function maintenanceSchedule(props: Record<string, string>): MaintenanceS
   };
   return {
     enabled: props["floe.maintenance.enabled"] !== "false",
-    afterCommits: num("floe.maintenance.after-commits", 100, 1),
+    afterCommits: num("floe.maintenance.after-commits", 50, 1),
     intervalMs: num("floe.maintenance.interval-ms", 600_000, 1_000),
     orphansIntervalMs: num("floe.maintenance.orphans-interval-ms", 86_400_000, 1_000),
   };

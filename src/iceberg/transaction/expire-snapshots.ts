@@ -5,9 +5,12 @@ import { MAIN_BRANCH, type Snapshot, type TableMetadata } from "../metadata.js";
  * Snapshot retention (spec "Snapshot Retention Policy"): the table properties
  * `history.expire.max-snapshot-age-ms` (Iceberg's default, 5 days), `history.expire.min-snapshots-to-keep`
  * (default 1) and `history.expire.max-ref-age-ms` (default: refs never expire), each overridable
- * per ref; plus Floe's `floe.history.max-snapshots` (default 400), a cap on the ancestors a branch
+ * per ref; plus Floe's `floe.history.max-snapshots` (default 100), a cap on the ancestors a branch
  * keeps whatever their age. Age alone cannot bound metadata: at one commit a second, 5 days is
- * 432,000 snapshots (about 400 MB of metadata.json); 400 snapshots keep it near 300 KB.
+ * 432,000 snapshots (about 300 MB of metadata.json, rewritten on every commit). With the cap, and
+ * expiry every 50 commits, a busy table's metadata holds 100 to 150 snapshots (about 70–110 KB):
+ * every commit costs what commit 100 cost, however long the table lives. A table committing
+ * less often keeps its full 5 days (the cap binds only above one commit per ~70 minutes).
  */
 export interface RetentionPolicy {
   maxSnapshotAgeMs: number;
@@ -16,7 +19,7 @@ export interface RetentionPolicy {
   maxSnapshots: number;
 }
 
-export const DEFAULT_RETENTION: RetentionPolicy = { maxSnapshotAgeMs: 5 * 86_400_000, minSnapshotsToKeep: 1, maxRefAgeMs: Number.POSITIVE_INFINITY, maxSnapshots: 400 };
+export const DEFAULT_RETENTION: RetentionPolicy = { maxSnapshotAgeMs: 5 * 86_400_000, minSnapshotsToKeep: 1, maxRefAgeMs: Number.POSITIVE_INFINITY, maxSnapshots: 100 };
 
 export function retentionPolicy(props: Record<string, string>): RetentionPolicy {
   const num = (k: string, d: number, min: number) => {

@@ -168,12 +168,12 @@ describe("crashes part way", () => {
 });
 
 describe("the schedule", () => {
-  it("runs after floe.maintenance.after-commits commits, or interval-ms after the last run; orphans daily; off when disabled", () => {
+  it("runs after floe.maintenance.after-commits (50) commits, or interval-ms after the last run; orphans daily; off when disabled", () => {
     const s = maintenanceSchedule({});
-    expect(s).toEqual({ enabled: true, afterCommits: 100, intervalMs: 600_000, orphansIntervalMs: DAY });
+    expect(s).toEqual({ enabled: true, afterCommits: 50, intervalMs: 600_000, orphansIntervalMs: DAY });
     const now = 10 * DAY;
     expect(nextRunAt(s, { commitsSince: 0, lastRunAt: 0, lastOrphansAt: 0 }, now)).toBeNull();
-    expect(nextRunAt(s, { commitsSince: 100, lastRunAt: now, lastOrphansAt: 0 }, now)).toBe(now);
+    expect(nextRunAt(s, { commitsSince: 50, lastRunAt: now, lastOrphansAt: 0 }, now)).toBe(now);
     expect(nextRunAt(s, { commitsSince: 3, lastRunAt: now - 1000, lastOrphansAt: 0 }, now)).toBe(now - 1000 + 600_000);
     expect(nextRunAt(s, { commitsSince: 100, lastRunAt: 0, lastOrphansAt: 0, notBefore: now + 5 }, now)).toBe(now + 5);
     expect(nextRunAt(maintenanceSchedule({ "floe.maintenance.enabled": "false" }), { commitsSince: 500, lastRunAt: 0, lastOrphansAt: 0 }, now)).toBeNull();

@@ -24,7 +24,7 @@ const ids = (ss: Snapshot[]) => ss.map((s) => Number(s["snapshot-id"]));
 
 describe("planExpiry", () => {
   it("by default keeps snapshots younger than 5 days (Iceberg's default age) and at least one", () => {
-    const m = table(200);
+    const m = table(200, { "floe.history.max-snapshots": "1000" });
     const p = planExpiry(m, NOW);
     // Ages 0..199 hours: 120 hours is the limit, inclusive.
     expect(ids(p.kept)).toEqual(Array.from({ length: 121 }, (_, i) => 80 + i));
@@ -37,8 +37,8 @@ describe("planExpiry", () => {
     expect(ids(planExpiry(m, NOW + 10 * HOUR).kept)).toEqual([8, 9, 10]);
   });
 
-  it("caps a branch at floe.history.max-snapshots (default 400) whatever their age", () => {
-    expect(retentionPolicy({}).maxSnapshots).toBe(400);
+  it("caps a branch at floe.history.max-snapshots (default 100) whatever their age", () => {
+    expect(retentionPolicy({}).maxSnapshots).toBe(100);
     const m = table(30, { "floe.history.max-snapshots": "7" });
     expect(ids(planExpiry(m, NOW).kept)).toEqual([24, 25, 26, 27, 28, 29, 30]);
   });
