@@ -1,8 +1,9 @@
 import type { Env } from "../config.js";
-import { isFloeError, rpc } from "../errors.js";
+import { rpc } from "../errors.js";
 import { maybeFail, parseFaults } from "../faults.js";
 import { joinSegments, writeSegment, type StepOut } from "../iceberg/maintenance/compaction-run.js";
 import { parseTableName } from "../names.js";
+import { shouldRetry, retryDelay } from "../pipeline/retry.js";
 import { lakeStore, locationOf } from "../storage/lake.js";
 import { compactMessage, type CompactMessage } from "./messages.js";
 
@@ -13,7 +14,8 @@ const STEP_ATTEMPTS = 5;
  * Runs one step of a compaction job: asks the table's Durable Object which step is next (leased to
  * this run), writes that segment or joins the segments, reports the result, and queues the job's
  * next step. The commit itself happens in the Durable Object. A step that fails is retried with the
- * message; one that cannot succeed (or runs out of attempts) ends the job, which changes nothing in
+ * message, under the same rule as every ingest path (`shouldRetry`); one that cannot succeed (or
+ * runs out of attempts) ends the job, which changes nothing in
  * the table: its inputs stay live, and the files it wrote are orphans that orphan removal deletes.
  */
 export async function compactStep(env: Env, msg: Message<unknown>, m: CompactMessage): Promise<void> {
@@ -28,9 +30,8 @@ export async function compactStep(env: Env, msg: Message<unknown>, m: CompactMes
     if (await rpc(stub.compactionStepDone(m.table, m.job, s.step, out))) await env.INGEST.send(compactMessage(m.table, m.job));
     msg.ack();
   } catch (e) {
-    const retry = !isFloeError(e) || e.retryable;
     console.warn(`floe: table ${m.table}: compaction job ${m.job}: ${(e as Error).message}`);
-    if (retry && msg.attempts < STEP_ATTEMPTS) return msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
+    if (shouldRetry(e, msg.attempts, STEP_ATTEMPTS)) return msg.retry(retryDelay(msg.attempts));
     await rpc(stub.compactionFailed(m.table, m.job, (e as Error).message)).catch(() => undefined);
     msg.ack();
   }

@@ -3,13 +3,14 @@ import type { TableDO } from "../durable/table-do.js";
 import { ClaimStatus } from "../durable/keys.js";
 import type { TableInfo } from "../durable/table-info.js";
 import { FloeError, isFloeError, rpc } from "../errors.js";
-import { InjectedCrash, maybeFail, parseFaults } from "../faults.js";
+import { maybeFail, parseFaults } from "../faults.js";
 import { inferStruct, mergeInferred } from "../iceberg/infer.js";
-import { compileRowConverter } from "../iceberg/rows.js";
 import type { StructType } from "../iceberg/types.js";
-import { PartitionedFileWriter } from "../iceberg/write-files.js";
 import { parseTableName } from "../names.js";
-import { bindingStore, lakeStore, locationOf } from "../storage/lake.js";
+import { bindingStore } from "../storage/lake.js";
+import { commitBatch } from "../pipeline/commit-batch.js";
+import { retryOrQuarantine } from "../pipeline/retry.js";
+import { TableWriter } from "../pipeline/table-writer.js";
 import { compactStep } from "./compact.js";
 import { parseMessage, type CompactMessage, type RowsMessage, type UploadMessage } from "./messages.js";
 import { isR2Notification } from "../uploads/notification.js";
@@ -17,8 +18,6 @@ import { consumeUploads, fromNotification, isHeavyUpload } from "../uploads/inge
 import { quarantine } from "./quarantine.js";
 import { messageRows, rowKey } from "./rows.js";
 
-/** Attempts before a message is quarantined with its last error (wrangler.toml: max_retries = 10). */
-export const MAX_ATTEMPTS = 11;
 const DEAD_LETTER_QUEUE = "floe-dead-letter";
 
 interface Item {
@@ -94,17 +93,7 @@ async function consumeTable(env: Env, table: string, items: Item[]): Promise<voi
   try {
     await writeTable(env, table, items);
   } catch (e) {
-    const retry = !isFloeError(e) || e.retryable || e.code === "misconfigured" || e.code === "internal";
-    const live = items.filter((it) => !it.dropped).length;
-    console.warn(`floe: table ${table}: ${retry ? "retrying" : "quarantining"} ${live} message(s): ${(e as Error).message}`);
-    for (const it of items) {
-      if (it.dropped) continue;
-      if (retry && it.msg.attempts < MAX_ATTEMPTS) it.msg.retry({ delaySeconds: Math.min(60, 2 ** it.msg.attempts) });
-      else {
-        await quarantine(env, table, it.msg, (e as Error).message, isFloeError(e) ? e.code : "error");
-        it.msg.ack();
-      }
-    }
+    for (const it of items) if (!it.dropped) await retryOrQuarantine(env, table, it.msg, e, `table ${table}: message ${it.msg.id}`);
   }
 }
 
@@ -126,79 +115,29 @@ async function writeTable(env: Env, table: string, items: Item[]): Promise<void>
     }
   }
   const live = items.filter((it) => !it.dropped);
-  const batchId = crypto.randomUUID();
-  const claim = await rpc(stub.claim(table, batchId, live.flatMap((it) => it.keys)));
-  try {
-    await writeClaimed(env, table, stub, info, live, batchId, claim);
-  } catch (e) {
-    // A failure (not a crash) gives the keys back at once, so the retry need not wait for the lease.
-    if (!(e instanceof InjectedCrash)) await rpc(stub.abandon(table, claim.fence)).catch(() => undefined);
-    throw e;
-  }
-}
-
-async function writeClaimed(env: Env, table: string, stub: DurableObjectStub<TableDO>, info: TableInfo, live: Item[], batchId: string, claim: { fence: number; status: Uint8Array; info: TableInfo }): Promise<void> {
-  const faults = parseFaults(env.FLOE_FAULTS);
-  const name = parseTableName(table);
-  maybeFail(faults, "after-claim");
-  info = claim.info;
-
-  // Per message: which of its rows are fresh, and whether any is held by another live claim.
-  let at = 0;
-  const fresh = new Map<Item, Set<number>>();
   const busy = new Set<Item>();
-  for (const it of live) {
-    const set = new Set<number>();
-    it.keys.forEach((_, i) => {
-      const s = claim.status[at + i];
-      if (s === ClaimStatus.Fresh) set.add(i);
-      else if (s === ClaimStatus.Busy) busy.add(it);
-    });
-    at += it.keys.length;
-    if (set.size) fresh.set(it, set);
-  }
-
-  if (fresh.size) {
-    // Schema: new fields (mode evolve) or a first write (table created from its rows).
-    let shape: StructType | undefined;
-    if (!info.exists || info.mode === "evolve") {
-      for (const [it, set] of fresh) {
-        for await (const { first, rows } of messageRows(env, it.body)) {
-          const mine = rows.filter((_, i) => set.has(first + i - firstOf(it.body)));
-          const s = inferStruct(mine, 0, info.schema ?? undefined);
-          shape = shape ? mergeInferred(shape, s) : s;
-        }
-      }
-      if (shape && (shape.fields.length || !info.exists)) info = await rpc(stub.ensureSchema(table, shape));
-    }
-    if (!info.schema || !info.partitionSpec) throw new FloeError("not_found", `table ${table} has no schema yet`);
-    const schema = info.schema;
-    const writer = new PartitionedFileWriter(lakeStore(env), locationOf(env, name), schema, info.partitionSpec, {
-      codec: info.properties["write.parquet.compression-codec"],
-      targetFileBytes: Number(info.properties["write.target-file-size-bytes"] ?? 0) || undefined,
-    });
-    const convert = compileRowConverter(schema, { unknownFields: info.mode === "strict" ? "error" : "ignore" });
+  await commitBatch(env, table, live.flatMap((it) => it.keys), async (claim, aborts) => {
+    const fresh = freshRows(live, claim.status, busy);
+    if (!fresh.size) return null;
+    const writer = new TableWriter(env, table, await ensureShape(env, stub, table, claim.info, fresh));
+    aborts.push(writer);
     for (const [it, set] of fresh) {
       try {
         for await (const { first, rows } of messageRows(env, it.body)) {
           const base = first - firstOf(it.body);
-          const mine = rows.filter((_, i) => set.has(base + i));
-          await writer.write(convert(mine, first));
+          await writer.write(rows.filter((_, i) => set.has(base + i)), first);
         }
       } catch (e) {
         if (!isFloeError(e, "invalid_input")) throw e;
         // Rows of this message already handed to the writer would land without the rest: refuse
         // the whole batch's files and start again without this message (it is quarantined).
-        await writer.abort();
         await drop(env, table, it, e);
         throw new FloeError("commit_conflict", `message ${it.msg.id} quarantined; the rest of the batch is retried`, { retryable: true });
       }
     }
-    const files = await writer.finish();
-    maybeFail(faults, "after-write");
-    await rpc(stub.commit(table, batchId, claim.fence, files, schema["schema-id"]));
-  }
-  maybeFail(faults, "before-ack");
+    return writer.finish();
+  });
+  maybeFail(parseFaults(env.FLOE_FAULTS), "before-ack");
   for (const it of live) {
     if (busy.has(it)) it.msg.retry({ delaySeconds: Math.ceil(leaseMs(env) / 1000) });
     else {
@@ -206,6 +145,40 @@ async function writeClaimed(env: Env, table: string, stub: DurableObjectStub<Tab
       if (it.body.kind === "staged") await bindingStore(env).delete(it.body.stagingKey).catch(() => undefined);
     }
   }
+}
+
+/** Per message: which of its rows the claim found fresh; messages with a row another live claim holds go into `busy`. */
+function freshRows(live: Item[], status: Uint8Array, busy: Set<Item>): Map<Item, Set<number>> {
+  let at = 0;
+  const fresh = new Map<Item, Set<number>>();
+  for (const it of live) {
+    const set = new Set<number>();
+    it.keys.forEach((_, i) => {
+      const s = status[at + i];
+      if (s === ClaimStatus.Fresh) set.add(i);
+      else if (s === ClaimStatus.Busy) busy.add(it);
+    });
+    at += it.keys.length;
+    if (set.size) fresh.set(it, set);
+  }
+  return fresh;
+}
+
+/**
+ * New fields of the fresh rows (mode `evolve`), or the table itself on its first write, committed by
+ * the table's object before any file is written: concurrent batches each adding columns merge there
+ * instead of conflicting.
+ */
+async function ensureShape(env: Env, stub: DurableObjectStub<TableDO>, table: string, info: TableInfo, fresh: Map<Item, Set<number>>): Promise<TableInfo> {
+  if (info.exists && info.mode !== "evolve") return info;
+  let shape: StructType | undefined;
+  for (const [it, set] of fresh) {
+    for await (const { first, rows } of messageRows(env, it.body)) {
+      const s = inferStruct(rows.filter((_, i) => set.has(first + i - firstOf(it.body))), 0, info.schema ?? undefined);
+      shape = shape ? mergeInferred(shape, s) : s;
+    }
+  }
+  return shape && (shape.fields.length || !info.exists) ? rpc(stub.ensureSchema(table, shape)) : info;
 }
 
 function firstOf(m: RowsMessage): number {

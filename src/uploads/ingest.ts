@@ -3,22 +3,13 @@ import { decodeRows, type RowBatch } from "../decode/index.js";
 import { ClaimStatus } from "../durable/keys.js";
 import type { TableInfo } from "../durable/table-info.js";
 import { FloeError, isFloeError, rpc } from "../errors.js";
-import { InjectedCrash, maybeFail, parseFaults } from "../faults.js";
-import { inferStruct } from "../iceberg/infer.js";
-import { freshSchema, specFor } from "../iceberg/append-rows.js";
-import { unionByName } from "../iceberg/evolve.js";
-import { maxFieldId } from "../iceberg/schema.js";
-import type { PartitionSpec, Schema } from "../iceberg/types.js";
-import { compileRowConverter } from "../iceberg/rows.js";
-import type { DataFile } from "../iceberg/data-file.js";
-import { PartitionedFileWriter } from "../iceberg/write-files.js";
-import { parseTableName } from "../names.js";
+import { commitBatch, type Abortable } from "../pipeline/commit-batch.js";
+import { retryOrQuarantine } from "../pipeline/retry.js";
+import { TableWriter, type Written } from "../pipeline/table-writer.js";
 import type { UploadMessage } from "../queue/messages.js";
-import { quarantine } from "../queue/quarantine.js";
-import { lakeStore, locationOf } from "../storage/lake.js";
 import { CREATE_ACTIONS, R2Notification } from "./notification.js";
 import { lineSlice } from "./range.js";
-import { objectChanged, rangedObject, registerParquet, type Abortable, type Written } from "./register.js";
+import { objectChanged, rangedObject, registerParquet } from "./register.js";
 import { routeObject, type Route } from "./routing.js";
 
 /**
@@ -67,13 +58,7 @@ export async function consumeUploads(env: Env, items: { msg: Message<unknown>; b
       if (outcome === "busy") msg.retry({ delaySeconds: Math.ceil(leaseMs(env) / 1000) });
       else msg.ack();
     } catch (e) {
-      const retry = !isFloeError(e) || e.retryable || e.code === "misconfigured";
-      console.warn(`floe: upload ${body.key}: ${retry ? "retrying" : "quarantining"}: ${(e as Error).message}`);
-      if (retry && msg.attempts < 11) msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
-      else {
-        await quarantine(env, "_uploads", msg, (e as Error).message, isFloeError(e) ? e.code : "error");
-        msg.ack();
-      }
+      await retryOrQuarantine(env, "_uploads", msg, e, `upload ${body.key}`);
     }
   }
 }
@@ -110,24 +95,27 @@ async function ingestObject(env: Env, m: UploadMessage): Promise<Outcome> {
     }
   }
   const dedupeKey = m.range ? `${object}:${m.range.start}-${m.range.end}` : object;
-  const batchId = crypto.randomUUID();
-  const claim = await rpc(stub.claim(route.table, batchId, [dedupeKey]));
-  if (claim.status[0] === ClaimStatus.Duplicate) return "duplicate";
-  if (claim.status[0] === ClaimStatus.Busy) return "busy";
-  const aborts: Abortable[] = [];
+  let outcome: Outcome = "ingested";
   try {
-    maybeFail(parseFaults(env.FLOE_FAULTS), "after-claim");
-    const register = route.parquet === "register" && route.format.format === "parquet" && !route.format.gzip;
-    const { files, rows, schemaId } =
-      (register ? await registerParquet(env, m, route, claim.info, aborts) : undefined) ??
-      (await writeObject(env, m, route, claim.info, aborts, () => rpc(stub.renew(route.table, claim.fence))));
-    if (rows === 0) throw new FloeError("invalid_input", m.size === 0 ? "the object is empty (zero bytes)" : "the object holds no rows");
-    maybeFail(parseFaults(env.FLOE_FAULTS), "after-write");
-    await rpc(stub.commit(route.table, batchId, claim.fence, files, schemaId, [{ object, rows }]));
+    await commitBatch(
+      env,
+      route.table,
+      [dedupeKey],
+      async (claim, aborts) => {
+        if (claim.status[0] !== ClaimStatus.Fresh) {
+          outcome = claim.status[0] === ClaimStatus.Duplicate ? "duplicate" : "busy";
+          return null;
+        }
+        const register = route.parquet === "register" && route.format.format === "parquet" && !route.format.gzip;
+        const written =
+          (register ? await registerParquet(env, m, route, claim.info, aborts) : undefined) ??
+          (await writeObject(env, m, route, claim.info, aborts, () => rpc(stub.renew(route.table, claim.fence))));
+        if (written.rows === 0) throw new FloeError("invalid_input", m.size === 0 ? "the object is empty (zero bytes)" : "the object holds no rows");
+        return written;
+      },
+      { uploads: (w) => [{ object, rows: w.rows }] },
+    );
   } catch (e) {
-    if (e instanceof InjectedCrash) throw e;
-    await Promise.all(aborts.map((w) => w.abort().catch(() => undefined)));
-    await rpc(stub.abandon(route.table, claim.fence)).catch(() => undefined);
     // Atomic per object: a file that cannot be read, or whose rows do not fit, is not ingested at
     // all; it is marked failed with the reason and left in place for a replay.
     if (isFloeError(e, "invalid_input") || isFloeError(e, "too_large") || isFloeError(e, "schema_conflict")) {
@@ -137,27 +125,20 @@ async function ingestObject(env: Env, m: UploadMessage): Promise<Outcome> {
     }
     throw e;
   }
+  if (outcome !== "ingested") return outcome;
   if (!m.range || m.range.count === 1) await afterIngest(env, m, route);
   return "ingested";
 }
 
 /**
- * Streams the object (or range) through the decoder into Parquet files. New fields get ids in a
- * schema kept here while the file is read, adopted by the table only once the whole file has been
- * read: a file that fails half way changes nothing (no new columns, no table created).
+ * Streams the object (or range) through the decoder into the table's writer (see `TableWriter`: a
+ * file that fails half way changes nothing, no new columns, no table created), renewing the claim
+ * as it goes.
  */
 async function writeObject(env: Env, m: UploadMessage, route: Route, info: TableInfo, aborts: Abortable[], renew: () => Promise<boolean>): Promise<Written> {
-  const writers: PartitionedFileWriter[] = [];
-  const stub = env.TABLES.get(env.TABLES.idFromName(route.table));
-  const name = parseTableName(route.table);
-  const base = info.exists && info.schema ? { schemaId: info.schema["schema-id"], lastColumnId: info.lastColumnId } : null;
-  let schema: Schema | null = info.schema;
-  let spec: PartitionSpec | null = info.partitionSpec;
-  let lastId = info.lastColumnId;
   const object = await openObject(env, m, route, info);
-  let writer: PartitionedFileWriter | undefined;
-  let convert: ReturnType<typeof compileRowConverter> | undefined;
-  let rows = 0;
+  const writer = new TableWriter(env, route.table, info);
+  aborts.push(writer);
   // A large object may take longer than one lease to read: renew it as we go (Date.now advances
   // across the reads), so the commit is not refused at the end and the whole file redone.
   const lease = leaseMs(env);
@@ -167,36 +148,9 @@ async function writeObject(env: Env, m: UploadMessage, route: Route, info: Table
       if (!(await renew())) throw new FloeError("commit_conflict", `the claim on ${m.key} ended while it was read; it is read again`, { retryable: true });
       renewed = Date.now();
     }
-    if (!schema) {
-      schema = freshSchema(inferStruct(batch.rows, batch.first));
-      lastId = maxFieldId(schema);
-      spec = specFor(schema, info.partitionBy);
-    } else if (info.mode === "evolve") {
-      const shape = inferStruct(batch.rows, batch.first, schema);
-      if (shape.fields.length) {
-        const u = unionByName(schema, shape, lastId, { inferred: true });
-        if (u.changed) {
-          schema = u.schema;
-          lastId = u.lastColumnId;
-        }
-      }
-    }
-    if (!writer || writer.schema !== schema) {
-      writer = new PartitionedFileWriter(lakeStore(env), locationOf(env, name), schema, spec!, {
-        codec: info.properties["write.parquet.compression-codec"],
-        targetFileBytes: Number(info.properties["write.target-file-size-bytes"] ?? 0) || undefined,
-      });
-      writers.push(writer);
-      aborts.push(writer);
-      convert = compileRowConverter(schema, { unknownFields: info.mode === "strict" ? "error" : "ignore" });
-    }
-    await writer.write(convert!(batch.rows, batch.first));
-    rows += batch.rows.length;
+    await writer.write(batch.rows, batch.first);
   }
-  const files: DataFile[] = [];
-  for (const w of writers) files.push(...(await w.finish()));
-  if (rows > 0 && schema && schema !== info.schema) info = await rpc(stub.adoptSchema(route.table, schema, base));
-  return { files, rows, schemaId: info.schema?.["schema-id"] ?? 0 };
+  return writer.finish();
 }
 
 /** CSV columns typed by the table's schema where it has them (the rest inferred). */

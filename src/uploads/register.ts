@@ -7,19 +7,9 @@ import { parseTableName } from "../names.js";
 import { planRegistration, RAW_STATISTICS } from "../parquet/register.js";
 import type { UploadMessage } from "../queue/messages.js";
 import { lakeStore, locationOf } from "../storage/lake.js";
+import type { Abortable } from "../pipeline/commit-batch.js";
+import type { Written } from "../pipeline/table-writer.js";
 import type { Route } from "./routing.js";
-
-/** What an ingest wrote (or registered) for one object: its data files, rows, and the schema they were planned for. */
-export interface Written {
-  files: DataFile[];
-  rows: number;
-  schemaId: number;
-}
-
-/** Something to undo if the commit does not happen: a writer's files, a registered copy. */
-export interface Abortable {
-  abort(): Promise<void>;
-}
 
 /** The error of an object that is no longer the version the message names. */
 export function objectChanged(m: UploadMessage): FloeError {
