@@ -33,6 +33,22 @@ class MemoryBucket {
   }
 }
 
+/** A queue producer that keeps what is sent, for the caller to deliver to the consumer itself (`take`). */
+class MemoryQueue {
+  messages = [];
+  async send(body) {
+    this.messages.push(body);
+  }
+  async sendBatch(msgs) {
+    for (const m of msgs) this.messages.push(m.body);
+  }
+  /** What was sent since the last take, as a MessageBatch the consumer accepts (ack/retry recorded on each message). */
+  take(queue = "floe-ingest") {
+    const bodies = this.messages.splice(0);
+    return { queue, messages: bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body, acked: false, retried: false, ack() { this.acked = true; }, retry() { this.retried = true; } })), ackAll() {}, retryAll() {} };
+  }
+}
+
 /** `ctx` of a SQLite-backed Durable Object: `storage.sql.exec` with `one`/`toArray`, `transactionSync`, alarms. */
 function objectState() {
   // Loaded on first use, so a bundle without Durable Objects runs with nothing extra in its heap.
@@ -55,7 +71,7 @@ function objectState() {
 /** The bench Worker's env (bench/wrangler.toml) with the lake in memory, reached through the binding. */
 export function nodeEnv(bundle) {
   const objects = new Map();
-  const env = { LAKE_BUCKET: "floe-bench", WAREHOUSE: "warehouse", LAKE_ACCESS: "binding", LAKE: new MemoryBucket() };
+  const env = { LAKE_BUCKET: "floe-bench", WAREHOUSE: "warehouse", LAKE_ACCESS: "binding", LAKE: new MemoryBucket(), INGEST: new MemoryQueue() };
   env.TABLES = {
     idFromName: (name) => name,
     get: (id) => objects.get(id) ?? objects.set(id, new bundle.TableDO(objectState(), env)).get(id),

@@ -19,8 +19,9 @@ export interface Claim {
 /**
  * The commit protocol every ingest path runs (DESIGN.md "Commit protocol"): claim the keys at the
  * table's Durable Object, let `write` write the fresh rows' files (or nothing, answering null), and
- * commit them under the claim's fence. A failure (not a crash) deletes what was written and gives
- * the claim back at once, so a retry need not wait for the lease; a crash leaves the claim to its
+ * commit them under the claim's fence. A failure while writing (not a crash) deletes what was
+ * written and gives the claim back at once, so a retry need not wait for the lease; a failed commit
+ * gives the claim back but keeps the files (it may have landed); a crash leaves the claim to its
  * lease and the files to orphan removal. Fault points `after-claim` and `after-write` are here.
  */
 export async function commitBatch(
@@ -35,17 +36,27 @@ export async function commitBatch(
   const batchId = crypto.randomUUID();
   const claim = await rpc(stub.claim(table, batchId, keys));
   const aborts: Abortable[] = [];
+  const giveBack = () => rpc(stub.abandon(table, claim.fence)).catch(() => undefined);
+  let written: Written | null;
   try {
     maybeFail(faults, "after-claim");
-    const written = await write(claim, aborts);
+    written = await write(claim, aborts);
     if (!written) return { claim, commit: null, written };
     maybeFail(faults, "after-write");
-    const commit = await rpc(stub.commit(table, batchId, claim.fence, written.files, written.schemaId, opts.uploads?.(written) ?? []));
-    return { claim, commit, written };
   } catch (e) {
     if (e instanceof InjectedCrash) throw e;
     await Promise.all(aborts.map((a) => a.abort().catch(() => undefined)));
-    await rpc(stub.abandon(table, claim.fence)).catch(() => undefined);
+    await giveBack();
+    throw e;
+  }
+  try {
+    const commit = await rpc(stub.commit(table, batchId, claim.fence, written.files, written.schemaId, opts.uploads?.(written) ?? []));
+    return { claim, commit, written };
+  } catch (e) {
+    // The commit's outcome may be unknown (its metadata written, the answer lost): the files stay,
+    // since a snapshot may reference them. The object settles the claim from the lake before giving
+    // it back; files of a commit that did not land are orphans that orphan removal deletes.
+    await giveBack();
     throw e;
   }
 }

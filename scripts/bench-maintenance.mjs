@@ -1,0 +1,78 @@
+// Benchmarks of table maintenance (issue 9), run by `npm run bench`: the real TableDO and consumer in
+// Node with the lake in memory (the bench bundle of bench/maintenance-worker.ts), so the figures are
+// our own code's cost, not local R2's.
+// 1. Commit time at commits 100, 1,000 and 10,000 of one table, maintenance on (the alarm and the
+//    compaction steps run as they come due) and off (the same code, `floe.maintenance.enabled=false`).
+// 2. Compaction of many small files: MB/s of input beside DuckDB (threads=1) rewriting the same files
+//    into one, and the time and heap of each step (one queue message, one Worker invocation), run
+//    under a 64 MB V8 old-space limit.
+import { DuckDBInstance } from "@duckdb/node-api";
+import { execFileSync, spawnSync } from "node:child_process";
+import { readdirSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+const OUT = "bench-out";
+const ON_COMMITS = Number(process.env.BENCH_HISTORY_COMMITS ?? 10_000);
+// Without maintenance every commit rewrites all of history: 10,000 of them take ~20 minutes here,
+// so the default stops at 3,000 (BENCH_HISTORY_OFF_COMMITS=10000 runs all).
+const OFF_COMMITS = Number(process.env.BENCH_HISTORY_OFF_COMMITS ?? 3_000);
+const FILES = Number(process.env.BENCH_COMPACT_FILES ?? 120);
+const ROWS = Number(process.env.BENCH_COMPACT_ROWS ?? 4_000);
+const mb = (b) => (b / 1024 / 1024).toFixed(1);
+
+function bundle() {
+  execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", join(process.cwd(), OUT, "maintenance-bundle"), "-c", "bench/maintenance.wrangler.toml"], { stdio: "ignore" });
+  return join(process.cwd(), OUT, "maintenance-bundle", "maintenance-worker.js");
+}
+
+function run(worker, paths, { heapMb, env = {} } = {}) {
+  const args = ["--expose-gc", "--disable-warning=ExperimentalWarning", ...(heapMb ? [`--max-old-space-size=${heapMb}`] : [])];
+  const r = spawnSync(process.execPath, [...args, "scripts/bench-maintenance-run.mjs", worker, ...paths], { encoding: "utf8", env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
+  try {
+    return JSON.parse(r.stdout.trim().split("\n").pop()).result;
+  } catch {
+    throw new Error(`maintenance bench ${paths.join(" ")} failed: ${r.stderr.slice(-2000)}`);
+  }
+}
+
+export async function maintenanceBench() {
+  const worker = bundle();
+  const points = (n) => [100, 1_000, 10_000].filter((c) => c <= n).concat(n % 1000 && n > 1000 ? [n] : []);
+  const on = run(worker, [`/history?table=bench.on&n=${ON_COMMITS}&maintenance=on&checkpoints=${points(ON_COMMITS)}`]);
+  const off = run(worker, [`/history?table=bench.off&n=${OFF_COMMITS}&maintenance=off&checkpoints=${points(OFF_COMMITS)}`]);
+  const lines = [`commit time of one table, one small commit after another (real TableDO in Node, lake in memory; mean of the 20 commits before each point):`];
+  for (const r of [on, off]) {
+    const first = r.checkpoints[0];
+    const last = r.checkpoints.at(-1);
+    const at = r.checkpoints.map((c) => `#${c.commit}: ${c.ms.toFixed(2)} ms (metadata.json ${(c.metadataBytes / 1024).toFixed(0)} KB, ${c.snapshots} snapshots, ${c.dataFiles} data files)`).join("; ");
+    lines.push(`  maintenance ${r.maintenance ? "on " : "off"}: ${at}; last/first ${(last.ms / first.ms).toFixed(2)}×`);
+  }
+  lines.push(`  at the last point, maintenance on / off: ${(on.checkpoints.at(-1).ms / off.checkpoints.at(-1).ms).toFixed(2)}× the commit time (off measured to ${OFF_COMMITS} commits)`);
+
+  const dump = join(OUT, "compaction-inputs");
+  const c = run(worker, [`/compaction/prepare?table=bench.compact&files=${FILES}&rows=${ROWS}`, "/compaction/run?table=bench.compact"], { heapMb: 64, env: { DUMP_DIR: dump } });
+  const inputs = readdirSync(dump).map((f) => join(dump, f));
+  const inputBytes = inputs.reduce((n, f) => n + statSync(f).size, 0);
+  const db = await DuckDBInstance.create(":memory:");
+  const conn = await db.connect();
+  await conn.run("SET threads=1");
+  const out = join(OUT, "duckdb-compacted.parquet");
+  rmSync(out, { force: true });
+  const t = performance.now();
+  await conn.run(`COPY (SELECT * FROM read_parquet('${dump}/*.parquet')) TO '${out}' (FORMAT parquet)`);
+  const duckMs = performance.now() - t;
+  conn.closeSync();
+  db.closeSync();
+  const stepMs = c.steps.map((s) => s.ms);
+  const heaps = c.steps.map((s) => s.heap);
+  const ours = inputBytes / (c.ms / 1000);
+  const duck = inputBytes / (duckMs / 1000);
+  lines.push(
+    `compaction of ${FILES} small files (${mb(inputBytes)} MB, ${c.totalRecords} events of 9 columns) into ${c.dataFiles} file(s): ${c.report.compact.jobs} job(s), ${c.steps.length} steps (one queue message and invocation each); ${(c.ms / 1000).toFixed(1)} s, ${mb(ours)} MB/s of input`,
+    `  each step: ${Math.min(...stepMs).toFixed(0)}–${Math.max(...stepMs).toFixed(0)} ms; heap used at most ${mb(Math.min(...heaps))}–${mb(Math.max(...heaps))} MB (sampled every 2 ms), the whole run under a 64 MB V8 old-space limit`,
+    `  duckdb (threads=1, read_parquet → COPY parquet, the same files into one): ${(duckMs / 1000).toFixed(2)} s, ${mb(duck)} MB/s; ratio ours/duckdb ${(ours / duck).toFixed(2)}`,
+  );
+  return lines;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) for (const l of await maintenanceBench()) console.log(l);
