@@ -17,7 +17,7 @@ const ON_COMMITS = Number(process.env.BENCH_HISTORY_COMMITS ?? 10_000);
 // so the default stops at 3,000 (BENCH_HISTORY_OFF_COMMITS=10000 runs all).
 const OFF_COMMITS = Number(process.env.BENCH_HISTORY_OFF_COMMITS ?? 3_000);
 const FILES = Number(process.env.BENCH_COMPACT_FILES ?? 120);
-const ROWS = Number(process.env.BENCH_COMPACT_ROWS ?? 4_000);
+const ROWS = Number(process.env.BENCH_COMPACT_ROWS ?? 10_000);
 const mb = (b) => (b / 1024 / 1024).toFixed(1);
 
 function bundle() {
@@ -37,7 +37,7 @@ function run(worker, paths, { heapMb, env = {} } = {}) {
 
 export async function maintenanceBench() {
   const worker = bundle();
-  const points = (n) => [100, 1_000, 10_000].filter((c) => c <= n).concat(n % 1000 && n > 1000 ? [n] : []);
+  const points = (n) => [...new Set([100, 1_000, 10_000].filter((c) => c <= n).concat([n]))];
   const on = run(worker, [`/history?table=bench.on&n=${ON_COMMITS}&maintenance=on&checkpoints=${points(ON_COMMITS)}`]);
   const off = run(worker, [`/history?table=bench.off&n=${OFF_COMMITS}&maintenance=off&checkpoints=${points(OFF_COMMITS)}`]);
   const lines = [`commit time of one table, one small commit after another (real TableDO in Node, lake in memory; mean of the 20 commits before each point):`];

@@ -19,9 +19,16 @@ class MemoryBucket {
     this.objects.set(key, bytes);
     return { key, size: bytes.byteLength, httpEtag: `"${this.objects.size}"` };
   }
-  async get(key) {
+  async get(key, opts = {}) {
+    const whole = this.objects.get(key);
+    if (!whole) return null;
+    const r = opts.range;
+    const b = r ? whole.subarray(r.offset ?? 0, r.length === undefined ? undefined : (r.offset ?? 0) + r.length) : whole;
+    return { size: whole.byteLength, arrayBuffer: async () => b.slice().buffer, body: new Blob([b]).stream() };
+  }
+  async head(key) {
     const b = this.objects.get(key);
-    return b ? { size: b.byteLength, arrayBuffer: async () => b.slice().buffer, body: new Blob([b]).stream() } : null;
+    return b ? { key, size: b.byteLength } : null;
   }
   async list({ prefix = "", cursor, limit = 1000 }) {
     const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix) && (!cursor || k > cursor)).sort();

@@ -101,6 +101,18 @@ export function busyInputs(sql: SqlStorage): Set<string> {
   return out;
 }
 
+/**
+ * Store keys of what running jobs wrote (segments, an output not yet committed): not referenced by
+ * any snapshot yet, but not orphans either, however old.
+ */
+export function jobFiles(sql: SqlStorage): Set<string> {
+  const out = new Set<string>();
+  for (const r of sql.exec<{ outputs: string }>("SELECT outputs FROM compactions WHERE state = 'running'")) {
+    for (const o of fromTagged(JSON.parse(r.outputs)) as StepOut[]) out.add("segment" in o ? o.segment.key : o.output.filePath);
+  }
+  return out;
+}
+
 /** Running jobs that have not moved for `idleMs`: their message was lost (or its retries ran out). */
 export function stalledJobs(sql: SqlStorage, now: number, idleMs: number): string[] {
   return sql.exec<{ id: string }>("SELECT id FROM compactions WHERE state = 'running' AND updated < ? AND lease_until < ?", now - idleMs, now).toArray().map((r) => r.id);

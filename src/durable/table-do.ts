@@ -22,7 +22,7 @@ import { lakeStore, locationOf } from "../storage/lake.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { abandonClaim, renewClaim, checkFence, claimKeys, commitBatches, commitFences, getMeta, migrate, pruneKeys, setMeta } from "./keys.js";
 import { compactMessage } from "../queue/messages.js";
-import { addJobs, busyInputs, endJob, finishStep, getJob, leaseStep, migrateCompactions, pruneJobs, stalledJobs, stepCount, type StoredJob } from "./compactions.js";
+import { addJobs, busyInputs, endJob, finishStep, getJob, jobFiles, leaseStep, migrateCompactions, pruneJobs, stalledJobs, stepCount, type StoredJob } from "./compactions.js";
 import { maintenanceStateOf, tableStatus, type TableConfig, type TableInfo } from "./table-info.js";
 import { knownUploads, listUploads, migrateUploads, replayFailed, seeUpload, uploadCommitted, uploadDeleted, uploadFailed, type UploadEntry, type UploadState } from "./uploads-ledger.js";
 
@@ -30,6 +30,12 @@ import { knownUploads, listUploads, migrateUploads, replayFailed, seeUpload, upl
 const DAY_MS = 86_400_000;
 /** A running compaction job that has not moved for this long has lost its message: it is sent again. */
 const JOB_IDLE_MS = 5 * 60_000;
+
+/** A compaction step leased to a consumer run (`run`), or how long another run still holds it (`busyMs`). */
+export interface StepLease {
+  busyMs: number;
+  run: { job: CompactionJob; schema: Schema; step: number; segments: SegmentOut[]; codec?: string } | null;
+}
 
 /** An upload (or one byte range of it) a commit carries: the ledger marks it when the commit lands. */
 export interface CommittedUpload {
@@ -378,7 +384,7 @@ export class TableDO extends DurableObject<Env> {
     const faults = parseFaults(this.env.FLOE_FAULTS);
     let r: Awaited<ReturnType<typeof maintainTable>>;
     try {
-      r = await maintainTable(this.store, this.location(), this.table!, actions, { now, dryRun: opts.dryRun, olderThanMs: opts.olderThanMs, busy: busyInputs(this.sql), fault: (p) => maybeFail(faults, p as FaultPoint) });
+      r = await maintainTable(this.store, this.location(), this.table!, actions, { now, dryRun: opts.dryRun, olderThanMs: opts.olderThanMs, busy: busyInputs(this.sql), keep: jobFiles(this.sql), fault: (p) => maybeFail(faults, p as FaultPoint) });
     } catch (e) {
       this.table = undefined; // it may have committed before failing: read the lake again
       throw e;
@@ -407,17 +413,21 @@ export class TableDO extends DurableObject<Env> {
    * null when there is none to run: the job ended, another run holds the step, or only the commit
    * was left (it is done here, now). The commit runs in this object, serialized with ingest.
    */
-  async compactionStep(name: string, id: string): Promise<{ job: CompactionJob; schema: Schema; step: number; segments: SegmentOut[]; codec?: string } | null> {
+  async compactionStep(name: string, id: string): Promise<StepLease | null> {
     return guard(async () => {
       setMeta(this.sql, "name", name);
-      const j = leaseStep(this.sql, id, Date.now(), 5 * 60_000);
+      const now = Date.now();
+      const held = getJob(this.sql, id);
+      // Another run holds the step (a duplicate message, or a run that crashed: its lease runs out).
+      if (held?.state === "running" && held.leaseUntil > now) return { busyMs: held.leaseUntil - now, run: null };
+      const j = leaseStep(this.sql, id, now, 5 * leaseMs(this.env));
       if (!j) return null;
       if (j.step >= stepCount(j.job) - 1) {
         await this.serial(() => this.commitJob(name, j));
         return null;
       }
       const segments = j.outputs.flatMap((o) => ("segment" in o ? [o.segment] : []));
-      return { job: j.job, schema: j.schema, step: j.step, segments, codec: this.config().properties["write.parquet.compression-codec"] };
+      return { busyMs: 0, run: { job: j.job, schema: j.schema, step: j.step, segments, codec: this.config().properties["write.parquet.compression-codec"] } };
     });
   }
 
@@ -523,7 +533,7 @@ export class TableDO extends DurableObject<Env> {
         await this.serial(() => this.maintainNow(name, scheduledActions(schedule, this.maintenanceState(), now), {}));
       } catch (e) {
         console.warn(`floe: table ${name}: maintenance failed, tried again later: ${(e as Error).message}`);
-        setMeta(this.sql, "maintenance_not_before", String(now + 60_000)); // back off a minute
+        setMeta(this.sql, "maintenance_not_before", String(now + Math.min(60_000, schedule.intervalMs))); // back off a minute (or the interval)
       }
     }
     await this.schedule();

@@ -21,8 +21,15 @@ const STEP_ATTEMPTS = 5;
 export async function compactStep(env: Env, msg: Message<unknown>, m: CompactMessage): Promise<void> {
   const stub = env.TABLES.get(env.TABLES.idFromName(m.table));
   try {
-    const s = await rpc(stub.compactionStep(m.table, m.job));
-    if (!s) return msg.ack();
+    const lease = await rpc(stub.compactionStep(m.table, m.job));
+    if (!lease) return msg.ack();
+    const s = lease.run;
+    if (!s) {
+      // Another delivery holds the step: look again once its lease would have run out (if it
+      // crashed), unless this copy has waited long enough: the holder, or the alarm, moves the job on.
+      if (msg.attempts < STEP_ATTEMPTS) return msg.retry({ delaySeconds: Math.max(1, Math.ceil(lease.busyMs / 1000)) });
+      return msg.ack();
+    }
     const store = lakeStore(env);
     const loc = locationOf(env, parseTableName(m.table));
     const out: StepOut = s.step < s.job.segments.length ? await writeSegment(store, loc, s.schema, s.job, s.step, { codec: s.codec }) : { output: await joinSegments(store, loc, s.schema, s.job, s.segments) };

@@ -109,7 +109,7 @@ export async function maintainTable(
   loc: TableLocation,
   table: LoadedTable,
   actions: readonly MaintenanceAction[],
-  opts: { now: number; dryRun?: boolean; olderThanMs?: number; protect?: (s: Snapshot) => boolean; busy?: ReadonlySet<string>; fault?: (point: string) => void },
+  opts: { now: number; dryRun?: boolean; olderThanMs?: number; protect?: (s: Snapshot) => boolean; busy?: ReadonlySet<string>; keep?: ReadonlySet<string>; fault?: (point: string) => void },
 ): Promise<{ table: LoadedTable; report: MaintenanceReport; jobs: CompactionJob[] }> {
   for (const a of actions) if (!ACTIONS.includes(a)) throw new FloeError("invalid_input", `unknown maintenance action "${a}" (one of ${ACTIONS.join(", ")})`, { details: { field: "actions" } });
   const started = Date.now();
@@ -132,7 +132,7 @@ export async function maintainTable(
     report.expireSnapshots = r.report;
   }
   if (actions.includes("remove-orphans")) {
-    report.removeOrphans = await removeOrphans(store, loc, t, { now: opts.now, olderThanMs: opts.olderThanMs ?? orphanAgeMs(t.metadata.properties), dryRun: opts.dryRun, fault: opts.fault });
+    report.removeOrphans = await removeOrphans(store, loc, t, { now: opts.now, olderThanMs: opts.olderThanMs ?? orphanAgeMs(t.metadata.properties), dryRun: opts.dryRun, keep: opts.keep, fault: opts.fault });
   }
   const live = await liveFiles(store, loc, t);
   report.files = fileStats(live, minFileBytes(t.metadata.properties));

@@ -1,5 +1,5 @@
 import { listAll, type ObjectStore } from "../../storage/object-store.js";
-import type { LoadedTable, TableLocation } from "../table.js";
+import { keyOf, type LoadedTable, type TableLocation } from "../table.js";
 import { keysInside } from "./expire.js";
 import { reachableFrom } from "./reachable.js";
 
@@ -23,14 +23,17 @@ export interface OrphanReport {
  * The `remove-orphans` action: deletes objects under the table's location that nothing kept
  * references (the current metadata file and its log, `version-hint.text`, every kept snapshot's
  * manifest list, manifests and data files, DELETED entries included) and that were written more
- * than `olderThanMs` ago. Objects without a write time are never deleted. Such objects are what
+ * than `olderThanMs` ago. Objects without a write time are never deleted, nor what `keep` names
+ * (work in flight the caller knows of). Such objects are what
  * failed batches, crashed maintenance steps and refused commits leave behind.
  */
-export async function removeOrphans(store: ObjectStore, loc: TableLocation, table: LoadedTable, opts: { now: number; olderThanMs: number; dryRun?: boolean; fault?: (point: string) => void }): Promise<OrphanReport> {
+export async function removeOrphans(store: ObjectStore, loc: TableLocation, table: LoadedTable, opts: { now: number; olderThanMs: number; dryRun?: boolean; keep?: ReadonlySet<string>; fault?: (point: string) => void }): Promise<OrphanReport> {
   const m = table.metadata;
   const r = await reachableFrom(store, loc, m.snapshots);
   const kept = new Set(keysInside(loc, [table.metadataLocation, ...m["metadata-log"].map((e) => e["metadata-file"]), ...r.lists, ...r.manifests, ...r.named]));
   kept.add(`${loc.key}/metadata/version-hint.text`);
+  // Files of work in flight that the caller knows of (a running compaction's segments and output), as keys or URIs.
+  for (const k of opts.keep ?? []) kept.add(keyOf(loc, k) ?? k);
   const cutoff = opts.now - opts.olderThanMs;
   const objects = await listAll(store, `${loc.key}/`);
   const orphans = objects.filter((o) => !kept.has(o.key) && o.lastModified !== undefined && o.lastModified < cutoff);
