@@ -1,7 +1,9 @@
 // `npm run bench`: Floe's core inside workerd against DuckDB on the same NDJSON, in one run.
 // Prints rows/s for both, the peak memory of our conversion, where the time goes; then the largest
 // consumer batch (time, peak heap), commit throughput of one table, ingest events/s against a
-// trivial Worker, verified webhook deliveries/s against the events endpoint; and the ratio
+// trivial Worker, verified webhook deliveries/s against the events endpoint, large uploads, table
+// maintenance (commit time at 100/1,000/10,000 commits with it on and off, compaction beside
+// DuckDB); and the ratio
 // ours/DuckDB as the last line. Timings are printed, never asserted.
 import { DuckDBInstance } from "@duckdb/node-api";
 import { spawnSync, execFileSync } from "node:child_process";
@@ -11,6 +13,7 @@ import { BATCH_HEAP_PATHS, batchLines, batchTime } from "./bench-batch.mjs";
 import { COMMIT_LEVELS, commitBench, commitNodeLine, commitPath } from "./bench-commits.mjs";
 import { startDev, workerdPids } from "./bench-dev.mjs";
 import { uploadsBench } from "./bench-uploads.mjs";
+import { maintenanceBench } from "./bench-maintenance.mjs";
 import { ingestBench } from "./bench-ingest.mjs";
 import { webhookBench } from "./bench-webhooks.mjs";
 
@@ -158,6 +161,8 @@ const ingestOut = await ingestBench();
 const webhookOut = await webhookBench();
 // ---- a large upload (NDJSON.gz, and NDJSON split into ranges) through the real consumer, beside DuckDB on the same files ----
 const uploadOut = await uploadsBench();
+// ---- table maintenance: commit time as history grows, with it on and off; compaction beside DuckDB ----
+const maintenanceOut = await maintenanceBench();
 
 const rate = (ms) => Math.round(ROWS / (ms / 1000));
 const ours = rate(convert.ms);
@@ -166,6 +171,6 @@ console.log(`ours (workerd, NDJSON → Parquet + Iceberg metadata, ${convert.jso
 console.log(`  where the time goes: NDJSON split + JSON.parse ${parse.ms.toFixed(0)} ms; row conversion + Parquet encoding + manifests/metadata ${(convert.ms - parse.ms).toFixed(0)} ms`);
 console.log(`  peak memory of the conversion, input streamed: heap used ${sampled ? mb(sampled.heapUsedPeak) : "n/a"} MB (Node, same bundle, sampled every 2 ms); completes within a V8 old-space limit of ${hi === Infinity ? "> 128" : hi} MB; workerd process RSS grew ${peak === undefined ? "n/a" : mb(peak)} MB (V8 collects lazily when memory is plentiful)`);
 console.log(`duckdb (threads=1, read_json → COPY parquet, best of ${RUNS}): ${duck.toFixed(0)} ms, ${theirs} rows/s`);
-for (const line of [...batchLines(batch, batchHeap, mb), ...commitOut, commitNodeLine(commitsInNode), ...ingestOut, ...webhookOut, ...uploadOut]) console.log(line);
+for (const line of [...batchLines(batch, batchHeap, mb), ...commitOut, commitNodeLine(commitsInNode), ...ingestOut, ...webhookOut, ...uploadOut, ...maintenanceOut]) console.log(line);
 console.log(`ratio ours/duckdb: ${(ours / theirs).toFixed(2)}`);
 process.exit(0);

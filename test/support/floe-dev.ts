@@ -155,8 +155,10 @@ export async function walkLake(lake: S3Store, loc: TableLocation): Promise<LakeW
       }
       for (const e of readManifest(mb).entries) {
         const path = e.dataFile.filePath;
-        // Status 2 (deleted) entries name files that are no longer live; Floe only appends, but say so.
-        if (Number(e.status) !== 2) files.push(key(path));
+        // Status 2 (deleted) entries name files a compaction replaced: not part of the snapshot,
+        // and deleted once the snapshots that had them live expire.
+        if (Number(e.status) === 2) continue;
+        files.push(key(path));
         if (!seenFiles.has(path)) {
           const info = await lake.head(key(path));
           const ok = info !== null && info.size === Number(e.dataFile.fileSizeInBytes);

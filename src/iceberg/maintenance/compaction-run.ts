@@ -5,6 +5,7 @@ import { concatRowGroups, parquetFooter } from "../../parquet/concat.js";
 import { fileMetrics } from "../../parquet/metrics.js";
 import { DataFileWriter } from "../../parquet/writer.js";
 import type { ObjectStore } from "../../storage/object-store.js";
+import { streamingPut } from "../../storage/streaming-put.js";
 import type { DataFile } from "../data-file.js";
 import { compileRowConverter } from "../rows.js";
 import type { LoadedTable, TableLocation } from "../table.js";
@@ -16,12 +17,11 @@ import type { Schema } from "../types.js";
 import type { CompactionJob } from "./compaction-plan.js";
 
 /**
- * Rows per output row group, and converted values held before one is cut: the memory bound of a
- * step (with the input row group being read). 16 MB of values made row groups of 2–6 MB
- * compressed in the bench, and kept a step's heap under 64 MB.
+ * Rows per output row group, and converted values held before one is cut: with the input row group
+ * being read, the memory bound of a step (see the README's figures).
  */
-const ROW_GROUP_ROWS = 1_000_000;
-const ROW_GROUP_BYTES = 16 * 1024 * 1024;
+const ROW_GROUP_ROWS = 122_880; // DuckDB's default row group
+const ROW_GROUP_BYTES = 4 * 1024 * 1024;
 /** Bytes copied per read when segments are joined. */
 const COPY_BYTES = 8 * 1024 * 1024;
 
@@ -60,21 +60,29 @@ function storedFile(store: ObjectStore, loc: TableLocation, path: string, size: 
  */
 export async function writeSegment(store: ObjectStore, loc: TableLocation, schema: Schema, job: CompactionJob, index: number, opts: { codec?: string } = {}): Promise<StepOut> {
   const inputs = segmentRange(job, index);
-  const writer = new DataFileWriter({ schema, codec: opts.codec, rowGroupRows: ROW_GROUP_ROWS, rowGroupBytes: ROW_GROUP_BYTES });
-  const convert = compileRowConverter(schema, { unknownFields: "ignore" });
-  let records = 0;
-  for (const input of inputs) {
-    for await (const rows of parquetRows(storedFile(store, loc, input.path, input.bytes), { batchRows: 10_000 })) {
-      await writer.write(convert(rows, records));
-      records += rows.length;
-    }
-  }
-  const expected = inputs.reduce((n, f) => n + f.records, 0);
-  if (records !== expected) throw new FloeError("internal", `compaction of ${inputs.length} files read ${records} rows where the manifests count ${expected}; nothing is committed`);
-  const { chunks, metrics } = await writer.finish();
   const only = job.segments.length === 1;
   const name = only ? `${job.dir}/${crypto.randomUUID()}.parquet` : `compaction/${job.id}/seg-${index}-${crypto.randomUUID()}.parquet`;
-  await store.put(`${loc.key}/${name}`, chunks, { ifNoneMatch: "*", contentType: "application/vnd.apache.parquet" });
+  // The file goes up as it is encoded, a row group at a time: memory holds one row group, not the file.
+  const out = streamingPut(store, `${loc.key}/${name}`, { ifNoneMatch: "*", contentType: "application/vnd.apache.parquet" });
+  const writer = new DataFileWriter({ schema, codec: opts.codec, rowGroupRows: ROW_GROUP_ROWS, rowGroupBytes: ROW_GROUP_BYTES, onChunk: (c) => out.write(c) });
+  const convert = compileRowConverter(schema, { unknownFields: "ignore" });
+  let records = 0;
+  let metrics: Awaited<ReturnType<DataFileWriter["finish"]>>["metrics"];
+  try {
+    for (const input of inputs) {
+      for await (const rows of parquetRows(storedFile(store, loc, input.path, input.bytes), { batchRows: 10_000 })) {
+        await writer.write(convert(rows, records));
+        records += rows.length;
+      }
+    }
+    const expected = inputs.reduce((n, f) => n + f.records, 0);
+    if (records !== expected) throw new FloeError("internal", `compaction of ${inputs.length} files read ${records} rows where the manifests count ${expected}; nothing is committed`);
+    ({ metrics } = await writer.finish());
+  } catch (e) {
+    await out.abort(e);
+    throw e;
+  }
+  await out.close();
   if (only) return { output: { content: 0, filePath: `${loc.uri}/${name}`, fileFormat: "PARQUET", partition: fromTagged(JSON.parse(job.partition)) as DataFile["partition"], ...metrics } };
   return { segment: { key: `${loc.key}/${name}`, records, rowGroups: JSON.stringify(toTagged(writer.rowGroups)) } };
 }

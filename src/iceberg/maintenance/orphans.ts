@@ -22,7 +22,7 @@ export interface OrphanReport {
 /**
  * The `remove-orphans` action: deletes objects under the table's location that nothing kept
  * references (the current metadata file and its log, `version-hint.text`, every kept snapshot's
- * manifest list, manifests and data files, DELETED entries included) and that were written more
+ * manifest list, its manifests and the data files live in them) and that were written more
  * than `olderThanMs` ago. Objects without a write time are never deleted, nor what `keep` names
  * (work in flight the caller knows of). Such objects are what
  * failed batches, crashed maintenance steps and refused commits leave behind.
@@ -30,7 +30,7 @@ export interface OrphanReport {
 export async function removeOrphans(store: ObjectStore, loc: TableLocation, table: LoadedTable, opts: { now: number; olderThanMs: number; dryRun?: boolean; keep?: ReadonlySet<string>; fault?: (point: string) => void }): Promise<OrphanReport> {
   const m = table.metadata;
   const r = await reachableFrom(store, loc, m.snapshots);
-  const kept = new Set(keysInside(loc, [table.metadataLocation, ...m["metadata-log"].map((e) => e["metadata-file"]), ...r.lists, ...r.manifests, ...r.named]));
+  const kept = new Set(keysInside(loc, [table.metadataLocation, ...m["metadata-log"].map((e) => e["metadata-file"]), ...r.lists, ...r.manifests, ...r.live]));
   kept.add(`${loc.key}/metadata/version-hint.text`);
   // Files of work in flight that the caller knows of (a running compaction's segments and output), as keys or URIs.
   for (const k of opts.keep ?? []) kept.add(keyOf(loc, k) ?? k);

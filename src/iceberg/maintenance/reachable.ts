@@ -4,23 +4,25 @@ import type { Snapshot } from "../metadata.js";
 import type { TableLocation } from "../table.js";
 import { manifestEntries, snapshotManifests } from "../transaction/manifests.js";
 
-/** What a set of snapshots references: manifest lists, manifests, and data files (live, or named by any entry). */
+/** What a set of snapshots references: manifest lists, manifests, and the data files live in them. */
 export interface Reachable {
   lists: Set<string>;
   manifests: Set<string>;
-  /** Data files live (ADDED or EXISTING) in some snapshot of the set. */
+  /**
+   * Data files live (ADDED or EXISTING) in some snapshot of the set. A DELETED entry references
+   * nothing a reader needs: the file it names is live only in that snapshot's parent (kept or not),
+   * as Iceberg's own reachability (`ManifestFiles.readPaths`, live entries) has it.
+   */
   live: Set<string>;
-  /** Data files named by any entry, DELETED ones included. */
-  named: Set<string>;
 }
 
 /**
  * Reads what `snapshots` reference, each manifest list and each distinct manifest once (snapshots
  * share most of their manifests): the cost follows the table's live manifests, not its history.
- * `skipManifest` leaves out manifests whose entries the caller does not need.
+ * `entries: false` reads the manifest lists only.
  */
 export async function reachableFrom(store: ObjectStore, loc: TableLocation, snapshots: readonly Snapshot[], opts: { entries?: boolean } = {}): Promise<Reachable & { manifestFiles: Map<string, ManifestFile> }> {
-  const r = { lists: new Set<string>(), manifests: new Set<string>(), live: new Set<string>(), named: new Set<string>(), manifestFiles: new Map<string, ManifestFile>() };
+  const r = { lists: new Set<string>(), manifests: new Set<string>(), live: new Set<string>(), manifestFiles: new Map<string, ManifestFile>() };
   for (const s of snapshots) {
     if (r.lists.has(s["manifest-list"])) continue;
     r.lists.add(s["manifest-list"]);
@@ -33,7 +35,6 @@ export async function reachableFrom(store: ObjectStore, loc: TableLocation, snap
   if (opts.entries !== false) {
     for (const mf of r.manifestFiles.values()) {
       for (const e of await manifestEntries(store, loc, mf)) {
-        r.named.add(e.dataFile.filePath);
         if (e.status !== 2) r.live.add(e.dataFile.filePath);
       }
     }
