@@ -1,4 +1,5 @@
 import { FloeError } from "../errors.js";
+import { numberProperty } from "./properties.js";
 import { MAIN_BRANCH, NO_SNAPSHOT, type Snapshot, type SnapshotRef, type SortOrder, type TableMetadata } from "./metadata.js";
 import { maxFieldId, validateSchema } from "./schema.js";
 import type { PartitionSpec, Schema } from "./types.js";
@@ -241,8 +242,7 @@ export function applyUpdates(base: TableMetadata | null, updates: readonly Updat
 
 /** The table property `write.metadata.previous-versions-max`, at least 1. */
 export function previousVersionsMax(m: TableMetadata): number {
-  const n = Number(m.properties["write.metadata.previous-versions-max"] ?? PREVIOUS_VERSIONS_MAX);
-  return Number.isInteger(n) && n >= 1 ? n : PREVIOUS_VERSIONS_MAX;
+  return numberProperty(m.properties, "write.metadata.previous-versions-max", PREVIOUS_VERSIONS_MAX, { min: 1, integer: true });
 }
 
 /**

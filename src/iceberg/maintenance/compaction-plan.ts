@@ -1,17 +1,16 @@
 import type { DataFile } from "../data-file.js";
+import { numberProperty } from "../properties.js";
 import { toTagged } from "../tagged-json.js";
 import type { TableLocation } from "../table.js";
 
 /** `write.target-file-size-bytes` (default 128 MB, as R2 Data Catalog's compaction targets). */
 export function targetFileBytes(props: Record<string, string>): number {
-  const n = Number(props["write.target-file-size-bytes"]);
-  return Number.isFinite(n) && n > 0 ? n : 128 * 1024 * 1024;
+  return numberProperty(props, "write.target-file-size-bytes", 128 * 1024 * 1024, { min: 1 });
 }
 
 /** `floe.compaction.min-file-size-bytes` (default 75% of the target size). */
 export function minFileBytes(props: Record<string, string>): number {
-  const n = Number(props["floe.compaction.min-file-size-bytes"]);
-  return props["floe.compaction.min-file-size-bytes"] !== undefined && Number.isFinite(n) && n >= 0 ? n : Math.floor(targetFileBytes(props) * 0.75);
+  return numberProperty(props, "floe.compaction.min-file-size-bytes", Math.floor(targetFileBytes(props) * 0.75), { min: 0 });
 }
 
 /** Bin-pack compaction settings, from table properties. */
@@ -34,10 +33,7 @@ export interface CompactionSettings {
 }
 
 export function compactionSettings(props: Record<string, string>): CompactionSettings {
-  const int = (k: string, d: number, min: number) => {
-    const n = Number(props[k]);
-    return props[k] !== undefined && Number.isInteger(n) && n >= min ? n : d;
-  };
+  const int = (k: string, d: number, min: number) => numberProperty(props, k, d, { min, integer: true });
   return {
     enabled: props["floe.compaction.enabled"] !== "false",
     targetBytes: targetFileBytes(props),

@@ -1,4 +1,5 @@
 import { FloeError } from "../../errors.js";
+import { numberProperty } from "../properties.js";
 import type { ObjectStore } from "../../storage/object-store.js";
 import { currentSnapshot, type Snapshot } from "../metadata.js";
 import { manifestEntries, snapshotManifests } from "../transaction/manifests.js";
@@ -26,10 +27,7 @@ export interface MaintenanceSchedule {
 }
 
 export function maintenanceSchedule(props: Record<string, string>): MaintenanceSchedule {
-  const num = (k: string, d: number, min: number) => {
-    const n = Number(props[k]);
-    return props[k] !== undefined && Number.isFinite(n) && n >= min ? n : d;
-  };
+  const num = (k: string, d: number, min: number) => numberProperty(props, k, d, { min });
   return {
     enabled: props["floe.maintenance.enabled"] !== "false",
     afterCommits: num("floe.maintenance.after-commits", 50, 1),

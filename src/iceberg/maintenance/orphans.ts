@@ -1,3 +1,4 @@
+import { numberProperty } from "../properties.js";
 import { listAll, type ObjectStore } from "../../storage/object-store.js";
 import { keyOf, type LoadedTable, type TableLocation } from "../table.js";
 import { keysInside } from "./expire.js";
@@ -7,8 +8,7 @@ import { reachableFrom } from "./reachable.js";
 export const DEFAULT_ORPHAN_AGE_MS = 3 * 86_400_000;
 
 export function orphanAgeMs(props: Record<string, string>): number {
-  const n = Number(props["floe.orphan.older-than-ms"]);
-  return props["floe.orphan.older-than-ms"] !== undefined && Number.isFinite(n) && n >= 0 ? n : DEFAULT_ORPHAN_AGE_MS;
+  return numberProperty(props, "floe.orphan.older-than-ms", DEFAULT_ORPHAN_AGE_MS, { min: 0 });
 }
 
 export interface OrphanReport {

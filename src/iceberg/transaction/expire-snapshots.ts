@@ -1,3 +1,4 @@
+import { numberProperty } from "../properties.js";
 import type { TableCommit, Update } from "../commit.js";
 import { MAIN_BRANCH, type Snapshot, type TableMetadata } from "../metadata.js";
 
@@ -22,10 +23,7 @@ export interface RetentionPolicy {
 export const DEFAULT_RETENTION: RetentionPolicy = { maxSnapshotAgeMs: 5 * 86_400_000, minSnapshotsToKeep: 1, maxRefAgeMs: Number.POSITIVE_INFINITY, maxSnapshots: 100 };
 
 export function retentionPolicy(props: Record<string, string>): RetentionPolicy {
-  const num = (k: string, d: number, min: number) => {
-    const n = Number(props[k]);
-    return props[k] !== undefined && Number.isFinite(n) && n >= min ? n : d;
-  };
+  const num = (k: string, d: number, min: number) => numberProperty(props, k, d, { min });
   return {
     maxSnapshotAgeMs: num("history.expire.max-snapshot-age-ms", DEFAULT_RETENTION.maxSnapshotAgeMs, 0),
     minSnapshotsToKeep: num("history.expire.min-snapshots-to-keep", DEFAULT_RETENTION.minSnapshotsToKeep, 1),

@@ -1,3 +1,4 @@
+import { numberProperty } from "../properties.js";
 import type { ObjectStore } from "../../storage/object-store.js";
 import type { ManifestEntry, ManifestFile } from "../data-file.js";
 import type { TableMetadata } from "../metadata.js";
@@ -15,10 +16,7 @@ export interface MergeSettings {
 }
 
 export function mergeSettings(props: Record<string, string>): MergeSettings {
-  const int = (k: string, d: number) => {
-    const n = Number(props[k]);
-    return props[k] !== undefined && Number.isInteger(n) && n >= 1 ? n : d;
-  };
+  const int = (k: string, d: number) => numberProperty(props, k, d, { min: 1, integer: true });
   return {
     enabled: props["commit.manifest-merge.enabled"] !== "false",
     minCount: int("commit.manifest.min-count-to-merge", 100),

@@ -1,33 +1,25 @@
 import { icebergRead } from "icebird";
 import { readFileSync } from "node:fs";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { fileOfBytes, parquetMetadataOf } from "../../../src/decode/parquet.js";
 import { appendRows } from "../../../src/iceberg/append-rows.js";
 import { compactionSettings, planCompaction } from "../../../src/iceberg/maintenance/compaction-plan.js";
 import { runCompactionJob } from "../../../src/iceberg/maintenance/compaction-run.js";
 import { liveFiles, maintainTable } from "../../../src/iceberg/maintenance/maintain.js";
 import { currentSchema, currentSnapshot } from "../../../src/iceberg/metadata.js";
-import { loadTable, tableLocation, type TableLocation } from "../../../src/iceberg/table.js";
+import { loadTable, type TableLocation } from "../../../src/iceberg/table.js";
 import { appendFiles } from "../../../src/iceberg/transaction/append.js";
 import { planRegistration, RAW_STATISTICS } from "../../../src/parquet/register.js";
 import { MemoryStore } from "../../../src/storage/memory-store.js";
 import { listAll } from "../../../src/storage/object-store.js";
 import { duckdb } from "../../support/duckdb.js";
-import { serveStoreOverFetch } from "../../support/store-fetch.js";
+import { memoryLake } from "../../support/memory-lake.js";
 import { checkTable } from "../../support/table-check.js";
 import { tempFile, tempPath } from "../../support/temp-file.js";
 
-const BUCKET = "lake";
 let store: MemoryStore;
-let restore: () => void;
 let loc: TableLocation;
-
-beforeEach(() => {
-  store = new MemoryStore();
-  restore = serveStoreOverFetch(store, BUCKET);
-  loc = tableLocation(BUCKET, "warehouse", "default", "small_files");
-});
-afterEach(() => restore());
+memoryLake("small_files", (s, l) => ((store = s), (loc = l)));
 
 const table = async () => (await loadTable(store, loc))!;
 const key = (uri: string) => uri.replace(`${loc.uri}/`, `${loc.key}/`);

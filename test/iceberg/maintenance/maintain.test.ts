@@ -1,26 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { appendRows } from "../../../src/iceberg/append-rows.js";
 import { maintainTable, maintenanceSchedule, nextRunAt, scheduledActions } from "../../../src/iceberg/maintenance/maintain.js";
-import { loadTable, tableLocation, type TableLocation } from "../../../src/iceberg/table.js";
+import { loadTable, type TableLocation } from "../../../src/iceberg/table.js";
 import { MemoryStore } from "../../../src/storage/memory-store.js";
 import { listAll, type ObjectStore } from "../../../src/storage/object-store.js";
 import { duckdb } from "../../support/duckdb.js";
-import { serveStoreOverFetch } from "../../support/store-fetch.js";
+import { memoryLake } from "../../support/memory-lake.js";
 import { checkTable, icebirdIds } from "../../support/table-check.js";
 import { tempFile } from "../../support/temp-file.js";
 
-const BUCKET = "lake";
 const DAY = 86_400_000;
 let store: MemoryStore;
-let restore: () => void;
 let loc: TableLocation;
-
-beforeEach(() => {
-  store = new MemoryStore();
-  restore = serveStoreOverFetch(store, BUCKET);
-  loc = tableLocation(BUCKET, "warehouse", "default", "kept");
-});
-afterEach(() => restore());
+memoryLake("kept", (s, l) => ((store = s), (loc = l)));
 
 /** A table of `n` appends of one row each (ids 0..n-1): metadata versions 1 (the create) to n + 1. */
 async function commits(n: number, properties: Record<string, string> = {}): Promise<void> {

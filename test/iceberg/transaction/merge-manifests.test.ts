@@ -1,12 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { appendRows } from "../../../src/iceberg/append-rows.js";
 import type { ManifestFile } from "../../../src/iceberg/data-file.js";
 import { currentSnapshot } from "../../../src/iceberg/metadata.js";
-import { loadTable, tableLocation, type TableLocation } from "../../../src/iceberg/table.js";
+import { loadTable, type TableLocation } from "../../../src/iceberg/table.js";
 import { mergeSettings, planMerge } from "../../../src/iceberg/transaction/merge-manifests.js";
 import { MemoryStore } from "../../../src/storage/memory-store.js";
 import { avscRead, pythonAvroRead } from "../../support/avro-readers.js";
-import { serveStoreOverFetch } from "../../support/store-fetch.js";
+import { memoryLake } from "../../support/memory-lake.js";
 import { checkTable, icebirdIds } from "../../support/table-check.js";
 
 const mf = (i: number, length: number, spec = 0): ManifestFile => ({
@@ -40,16 +40,9 @@ describe("planMerge: merge boundaries", () => {
 });
 
 describe("merge append", () => {
-  const BUCKET = "lake";
   let store: MemoryStore;
-  let restore: () => void;
   let loc: TableLocation;
-  beforeEach(() => {
-    store = new MemoryStore();
-    restore = serveStoreOverFetch(store, BUCKET);
-    loc = tableLocation(BUCKET, "warehouse", "default", "merged");
-  });
-  afterEach(() => restore());
+  memoryLake("merged", (s, l) => ((store = s), (loc = l)));
 
   it("keeps every snapshot at most min-count-to-merge manifests; readers see every row once", async () => {
     await appendRows(store, loc, [{ id: 0 }], { create: { properties: { "commit.manifest.min-count-to-merge": "4" } } });
