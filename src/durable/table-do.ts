@@ -1,14 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
 import { autoCreate, leaseMs, type Env } from "../config.js";
 import { FloeError, isFloeError, toRpc } from "../errors.js";
-import { InjectedCrash, maybeFail, parseFaults, type FaultPoint } from "../faults.js";
+import { maybeFail, parseFaults } from "../faults.js";
 import { specFor, freshSchema, type PartitionBy } from "../iceberg/append-rows.js";
 import type { TableCommit } from "../iceberg/commit.js";
 import type { DataFile } from "../iceberg/data-file.js";
 import { unionByName } from "../iceberg/evolve.js";
-import type { CompactionJob } from "../iceberg/maintenance/compaction-plan.js";
-import { commitCompaction, type SegmentOut, type StepOut } from "../iceberg/maintenance/compaction-run.js";
-import { ACTIONS, maintainTable, maintenanceSchedule, nextRunAt, scheduledActions, type MaintenanceAction, type MaintenanceReport, type MaintenanceState } from "../iceberg/maintenance/maintain.js";
+import type { StepOut } from "../iceberg/maintenance/compaction-run.js";
+import { ACTIONS, type MaintenanceAction, type MaintenanceReport } from "../iceberg/maintenance/maintain.js";
 import { currentSchema } from "../iceberg/metadata.js";
 import { indexById, maxFieldId } from "../iceberg/schema.js";
 import { commitTable, loadTable, type LoadedTable } from "../iceberg/table.js";
@@ -21,21 +20,13 @@ import { parseTableName } from "../names.js";
 import { lakeStore, locationOf } from "../storage/lake.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { abandonClaim, renewClaim, checkFence, claimKeys, commitBatches, commitFences, getMeta, migrate, pruneKeys, setMeta } from "./keys.js";
-import { compactMessage } from "../queue/messages.js";
-import { addJobs, busyInputs, endJob, finishStep, getJob, jobFiles, leaseStep, migrateCompactions, pruneJobs, stalledJobs, stepCount, type StoredJob } from "./compactions.js";
-import { maintenanceStateOf, tableStatus, type TableConfig, type TableInfo } from "./table-info.js";
+import { migrateCompactions } from "./compactions.js";
+import { tableStatus, type TableConfig, type TableInfo } from "./table-info.js";
+import { TableUpkeep, type StepLease } from "./table-upkeep.js";
 import { knownUploads, listUploads, migrateUploads, replayFailed, seeUpload, uploadCommitted, uploadDeleted, uploadFailed, type UploadEntry, type UploadState } from "./uploads-ledger.js";
 
 
 const DAY_MS = 86_400_000;
-/** A running compaction job that has not moved for this long has lost its message: it is sent again. */
-const JOB_IDLE_MS = 5 * 60_000;
-
-/** A compaction step leased to a consumer run (`run`), or how long another run still holds it (`busyMs`). */
-export interface StepLease {
-  busyMs: number;
-  run: { job: CompactionJob; schema: Schema; step: number; segments: SegmentOut[]; codec?: string } | null;
-}
 
 /** An upload (or one byte range of it) a commit carries: the ledger marks it when the commit lands. */
 export interface CommittedUpload {
@@ -81,9 +72,25 @@ export class TableDO extends DurableObject<Env> {
     return run;
   }
 
+  /** Maintenance and compaction jobs: the other half of this object, in table-upkeep.ts. */
+  private readonly upkeep: TableUpkeep;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.upkeep = new TableUpkeep({
+      sql: this.sql,
+      env,
+      storage: ctx.storage,
+      store: () => this.store,
+      location: () => this.location(),
+      config: () => this.config(),
+      loaded: (name, fresh) => this.loaded(name, fresh),
+      reconcile: () => this.reconcile(),
+      serial: (fn) => this.serial(fn),
+      table: () => this.table,
+      setTable: (t) => (this.table = t),
+    });
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql);
       migrateUploads(this.sql);
@@ -371,171 +378,45 @@ export class TableDO extends DurableObject<Env> {
    * answers their report. Serialized with commits: ingest waits for it, then goes on.
    */
   async maintain(name: string, req: { actions?: MaintenanceAction[]; dryRun?: boolean; olderThanMs?: number }): Promise<MaintenanceReport> {
-    return guard(() => this.serial(() => this.maintainNow(name, req.actions ?? [...ACTIONS], req)));
+    return guard(() => this.serial(() => this.upkeep.run(name, req.actions ?? [...ACTIONS], req)));
   }
 
-  private async maintainNow(name: string, actions: MaintenanceAction[], opts: { dryRun?: boolean; olderThanMs?: number }): Promise<MaintenanceReport> {
-    const t = await this.loaded(name);
-    if (!t) throw new FloeError("not_found", `table ${name} does not exist`, { details: { table: name } });
-    // A commit left in doubt is settled from the lake first: its batch ids must be read from its
-    // snapshot (the newest, which retention always keeps) before anything else changes the table.
-    await this.reconcile();
-    const now = Date.now();
-    const faults = parseFaults(this.env.FLOE_FAULTS);
-    let r: Awaited<ReturnType<typeof maintainTable>>;
-    try {
-      r = await maintainTable(this.store, this.location(), this.table!, actions, { now, dryRun: opts.dryRun, olderThanMs: opts.olderThanMs, busy: busyInputs(this.sql), keep: jobFiles(this.sql), fault: (p) => maybeFail(faults, p as FaultPoint) });
-    } catch (e) {
-      this.table = undefined; // it may have committed before failing: read the lake again
-      throw e;
-    }
-    this.table = r.table;
-    if (!opts.dryRun) {
-      this.ctx.storage.transactionSync(() => {
-        setMeta(this.sql, "last_maintenance", JSON.stringify(r.report));
-        setMeta(this.sql, "metadata_location", r.table.metadataLocation);
-        if (actions.includes("expire-snapshots")) {
-          setMeta(this.sql, "commits_since_maintenance", "0");
-          setMeta(this.sql, "last_maintenance_at", String(now));
-        }
-        if (actions.includes("remove-orphans")) setMeta(this.sql, "last_orphans_at", String(now));
-        addJobs(this.sql, r.jobs, currentSchema(r.table.metadata), now);
-      });
-      // Each job's steps run on the queue, one per message, so that they fit a Worker invocation
-      // and take turns with ingest instead of blocking this object.
-      for (let i = 0; i < r.jobs.length; i += 100) await this.env.INGEST.sendBatch(r.jobs.slice(i, i + 100).map((j) => ({ body: compactMessage(name, j.id) })));
-    }
-    return r.report;
-  }
-
-  /**
-   * A compaction job's next step, leased to the caller (the consumer, on a `compact` message), or
-   * null when there is none to run: the job ended, another run holds the step, or only the commit
-   * was left (it is done here, now). The commit runs in this object, serialized with ingest.
-   */
+  /** A compaction job's next step, leased to the consumer (see `TableUpkeep.step`). */
   async compactionStep(name: string, id: string): Promise<StepLease | null> {
-    return guard(async () => {
-      setMeta(this.sql, "name", name);
-      const now = Date.now();
-      const held = getJob(this.sql, id);
-      // Another run holds the step (a duplicate message, or a run that crashed: its lease runs out).
-      if (held?.state === "running" && held.leaseUntil > now) return { busyMs: held.leaseUntil - now, run: null };
-      const j = leaseStep(this.sql, id, now, 5 * leaseMs(this.env));
-      if (!j) return null;
-      if (j.step >= stepCount(j.job) - 1) {
-        await this.serial(() => this.commitJob(name, j));
-        return null;
-      }
-      const segments = j.outputs.flatMap((o) => ("segment" in o ? [o.segment] : []));
-      return { busyMs: 0, run: { job: j.job, schema: j.schema, step: j.step, segments, codec: this.config().properties["write.parquet.compression-codec"] } };
-    });
+    return guard(() => this.upkeep.step(name, id));
   }
 
   /** Records a step's result; answers whether a step remains for the queue (the commit is done here). */
   async compactionStepDone(name: string, id: string, step: number, out: StepOut): Promise<boolean> {
-    return guard(async () => {
-      setMeta(this.sql, "name", name);
-      const j = finishStep(this.sql, id, step, out, Date.now());
-      if (!j) return false; // a repeated step (its message came twice): the first one counted
-      if (j.step < stepCount(j.job) - 1) return true;
-      await this.serial(() => this.commitJob(name, j));
-      return false;
-    });
+    return guard(() => this.upkeep.stepDone(name, id, step, out));
   }
 
   /** Ends a job that cannot go on (its step failed for good); it is planned again at a later run. */
   async compactionFailed(name: string, id: string, reason: string): Promise<void> {
-    setMeta(this.sql, "name", name);
-    const j = getJob(this.sql, id);
-    if (j?.state !== "running") return;
-    endJob(this.sql, id, "cancelled", reason, Date.now());
-    await this.dropSegments(j);
+    return guard(() => this.upkeep.failed(name, id, reason));
   }
 
-  private async commitJob(name: string, j: StoredJob): Promise<void> {
-    const output = j.outputs.at(-1);
-    if (!output || !("output" in output)) throw new FloeError("internal", `compaction job ${j.job.id} reached its commit without an output file`);
-    await this.loaded(name);
-    await this.reconcile();
-    try {
-      const r = await commitCompaction(this.store, this.location(), this.table!, j.job, output.output);
-      this.table = r.table;
-      maybeFail(parseFaults(this.env.FLOE_FAULTS), "compact-after-commit");
-      this.ctx.storage.transactionSync(() => {
-        endJob(this.sql, j.job.id, "done", null, Date.now());
-        setMeta(this.sql, "metadata_location", r.table.metadataLocation);
-        setMeta(this.sql, "commits_since_maintenance", String(Number(getMeta(this.sql, "commits_since_maintenance") ?? 0) + 1));
-      });
-    } catch (e) {
-      if (e instanceof InjectedCrash) {
-        this.table = undefined;
-        throw e;
-      }
-      if (!isFloeError(e, "commit_conflict") || e.details?.stale === undefined) {
-        this.table = undefined;
-        throw e;
-      }
-      // Inputs no longer live: either this very job committed before a crash (its snapshot says
-      // so), or something else replaced them first; then the job ends and is planned again.
-      const t = await this.loaded(name, true);
-      const landed = t?.metadata.snapshots.some((s) => s.summary["floe.compaction-job"] === j.job.id);
-      endJob(this.sql, j.job.id, landed ? "done" : "cancelled", landed ? null : e.message, Date.now());
-    }
-    await this.dropSegments(j);
-  }
-
-  /** Segments are never referenced by a snapshot: deleted once their job ends (orphan removal catches any left). */
-  private async dropSegments(j: StoredJob): Promise<void> {
-    const keys = j.outputs.flatMap((o) => ("segment" in o ? [o.segment.key] : []));
-    if (keys.length) await this.store.delete(keys).catch(() => undefined);
-  }
-
-  private maintenanceState(): MaintenanceState {
-    return maintenanceStateOf(this.sql);
-  }
-
-  /** Sets the alarm for the next thing due: key pruning (hourly) or automatic maintenance. */
+  /** Sets the alarm for the next thing due: key pruning (hourly), automatic maintenance, a look at running jobs. */
   private async schedule(): Promise<void> {
     const now = Date.now();
     let pruneAt = Number(getMeta(this.sql, "next_prune_at") ?? 0);
     if (!pruneAt) setMeta(this.sql, "next_prune_at", String((pruneAt = now + DAY_MS / 24)));
-    const table = this.table?.metadata.properties ?? this.config().properties;
-    const runAt = nextRunAt(maintenanceSchedule(table), this.maintenanceState(), now);
-    // While compaction jobs run, look in every few minutes for one whose message was lost.
-    const jobsAt = busyInputs(this.sql).size ? now + JOB_IDLE_MS : Number.POSITIVE_INFINITY;
-    const at = Math.min(pruneAt, runAt ?? Number.POSITIVE_INFINITY, jobsAt);
+    const at = Math.min(pruneAt, this.upkeep.nextAlarm(now));
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 
   /**
    * Forgets keys older than the dedupe window (property `floe.dedupe-window-days`, default 7), and
-   * runs automatic maintenance when it is due (`floe.maintenance.*`). A failed run is logged and
-   * tried again at the next alarm; ingest is never blocked by it.
+   * runs automatic maintenance when it is due (`floe.maintenance.*`).
    */
   override async alarm(): Promise<void> {
     const now = Date.now();
-    {
-      // Cheap (indexed deletes), so every alarm prunes, whatever woke it.
-      const days = Number(this.config().properties["floe.dedupe-window-days"] ?? 7);
-      pruneKeys(this.sql, now, (Number.isFinite(days) && days > 0 ? days : 7) * DAY_MS);
-      pruneJobs(this.sql, now, 7 * DAY_MS);
-      setMeta(this.sql, "next_prune_at", String(now + DAY_MS / 24));
-    }
-    const name = getMeta(this.sql, "name");
-    const stalled = name ? stalledJobs(this.sql, now, JOB_IDLE_MS) : [];
-    if (stalled.length) await this.env.INGEST.sendBatch(stalled.map((id) => ({ body: compactMessage(name!, id) })));
-    const props = this.table?.metadata.properties ?? this.config().properties;
-    const schedule = maintenanceSchedule(props);
-    const due = nextRunAt(schedule, this.maintenanceState(), now);
-    if (name && due !== null && due <= now) {
-      try {
-        await this.serial(() => this.maintainNow(name, scheduledActions(schedule, this.maintenanceState(), now), {}));
-      } catch (e) {
-        console.warn(`floe: table ${name}: maintenance failed, tried again later: ${(e as Error).message}`);
-        setMeta(this.sql, "maintenance_not_before", String(now + Math.min(60_000, schedule.intervalMs))); // back off a minute (or the interval)
-      }
-    }
+    // Cheap (indexed deletes), so every alarm prunes, whatever woke it.
+    const days = Number(this.config().properties["floe.dedupe-window-days"] ?? 7);
+    pruneKeys(this.sql, now, (Number.isFinite(days) && days > 0 ? days : 7) * DAY_MS);
+    setMeta(this.sql, "next_prune_at", String(now + DAY_MS / 24));
+    await this.upkeep.onAlarm(now);
     await this.schedule();
   }
 }
