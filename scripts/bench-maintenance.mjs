@@ -16,7 +16,7 @@ const ON_COMMITS = Number(process.env.BENCH_HISTORY_COMMITS ?? 10_000);
 // Without maintenance every commit rewrites all of history: 10,000 of them take ~20 minutes here,
 // so the default stops at 3,000 (BENCH_HISTORY_OFF_COMMITS=10000 runs all).
 const OFF_COMMITS = Number(process.env.BENCH_HISTORY_OFF_COMMITS ?? 3_000);
-const FILES = Number(process.env.BENCH_COMPACT_FILES ?? 120);
+const FILES = Number(process.env.BENCH_COMPACT_FILES ?? 200);
 const ROWS = Number(process.env.BENCH_COMPACT_ROWS ?? 10_000);
 const mb = (b) => (b / 1024 / 1024).toFixed(1);
 

@@ -13,10 +13,12 @@ registerHooks({
 /** The subset of R2Bucket that src/storage/r2-store.ts calls. Bytes live outside V8's heap, as in R2. */
 class MemoryBucket {
   objects = new Map();
+  written = new Map();
   async put(key, value, opts = {}) {
     if (opts.onlyIf?.etagDoesNotMatch === "*" && this.objects.has(key)) return null;
     const bytes = typeof value === "string" ? new TextEncoder().encode(value) : new Uint8Array(value);
     this.objects.set(key, bytes);
+    this.written.set(key, new Date());
     return { key, size: bytes.byteLength, httpEtag: `"${this.objects.size}"` };
   }
   async get(key, opts = {}) {
@@ -52,7 +54,7 @@ class MemoryBucket {
   async list({ prefix = "", cursor, limit = 1000 }) {
     const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix) && (!cursor || k > cursor)).sort();
     const page = keys.slice(0, limit);
-    return { objects: page.map((key) => ({ key, size: this.objects.get(key).byteLength, httpEtag: '"x"' })), truncated: keys.length > limit, cursor: page.at(-1) };
+    return { objects: page.map((key) => ({ key, size: this.objects.get(key).byteLength, httpEtag: '"x"', uploaded: this.written.get(key) ?? new Date() })), truncated: keys.length > limit, cursor: page.at(-1) };
   }
   async delete(keys) {
     for (const k of [keys].flat()) this.objects.delete(k);
