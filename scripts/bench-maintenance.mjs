@@ -38,6 +38,13 @@ function run(worker, paths, { heapMb, env = {} } = {}) {
 export async function maintenanceBench() {
   const worker = bundle();
   const points = (n) => [...new Set([100, 1_000, 10_000].filter((c) => c <= n).concat([n]))];
+  const lines = [];
+  if (ON_COMMITS > 0) lines.push(...history(worker, points));
+  lines.push(...(await compaction(worker)));
+  return lines;
+}
+
+function history(worker, points) {
   const on = run(worker, [`/history?table=bench.on&n=${ON_COMMITS}&maintenance=on&checkpoints=${points(ON_COMMITS)}`]);
   const off = run(worker, [`/history?table=bench.off&n=${OFF_COMMITS}&maintenance=off&checkpoints=${points(OFF_COMMITS)}`]);
   const lines = [`commit time of one table, one small commit after another (real TableDO in Node, lake in memory; mean of the 20 commits before each point):`];
@@ -48,6 +55,11 @@ export async function maintenanceBench() {
     lines.push(`  maintenance ${r.maintenance ? "on " : "off"}: ${at}; last/first ${(last.ms / first.ms).toFixed(2)}×`);
   }
   lines.push(`  at the last point, maintenance on / off: ${(on.checkpoints.at(-1).ms / off.checkpoints.at(-1).ms).toFixed(2)}× the commit time (off measured to ${OFF_COMMITS} commits)`);
+  return lines;
+}
+
+async function compaction(worker) {
+  const lines = [];
 
   const dump = join(OUT, "compaction-inputs");
   const paths = [`/compaction/prepare?table=bench.compact&files=${FILES}&rows=${ROWS}`, "/compaction/run?table=bench.compact"];
@@ -81,7 +93,7 @@ export async function maintenanceBench() {
   const duck = inputBytes / (duckMs / 1000);
   lines.push(
     `compaction of ${FILES} small files (${mb(inputBytes)} MB, ${c.totalRecords} events of 9 columns) into ${c.dataFiles} file(s): ${c.report.compact.jobs} job(s), ${c.steps.length} steps (one queue message and invocation each); ${(c.ms / 1000).toFixed(1)} s, ${mb(ours)} MB/s of input`,
-    `  each step: ${Math.min(...stepMs).toFixed(0)}–${Math.max(...stepMs).toFixed(0)} ms; heap used ${mb(Math.min(...heaps))}–${mb(Math.max(...heaps))} MB at its peak (sampled every 2 ms, garbage included); the run completes within a V8 old-space limit of ${fits ? `${fits} MB` : "more than 64 MB"} (smallest of 64/48/40/32 tried)`,
+    `  steps in order: ${stepMs.map((ms) => `${ms.toFixed(0)} ms`).join(", ")}${stepMs.length > 1 ? ` (segments re-encoded at ${mb(inputBytes / (stepMs.slice(0, -1).reduce((a, b) => a + b, 0) / 1000))} MB/s of input; the last, the join, copied their row groups byte for byte at ${mb(inputBytes / (stepMs.at(-1) / 1000))} MB/s)` : ""}; heap used ${mb(Math.min(...heaps))}–${mb(Math.max(...heaps))} MB at its peak (sampled every 2 ms, garbage included); the run completes within a V8 old-space limit of ${fits ? `${fits} MB` : "more than 64 MB"} (smallest of 64/48/40/32 tried)`,
     `  duckdb (threads=1, read_parquet → COPY parquet, the same files into one): ${(duckMs / 1000).toFixed(2)} s, ${mb(duck)} MB/s; ratio ours/duckdb ${(ours / duck).toFixed(2)}`,
   );
   return lines;

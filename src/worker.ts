@@ -1,16 +1,18 @@
 import type { Env } from "./config.js";
 import { app } from "./http/app.js";
 import { consume } from "./queue/consumer.js";
+import { sweepStaging } from "./queue/staging.js";
 import { reconcile } from "./uploads/reconcile.js";
 
 export { TableDO } from "./durable/table-do.js";
 export { SourceDO } from "./durable/source-do.js";
 
-/** The Worker: the HTTP API, the consumer of the ingest queue (and its dead-letter queue), and the upload reconciler's cron. */
+/** The Worker: the HTTP API, the consumer of the ingest queue (and its dead-letter queue), and the cron (upload reconciler, stale staged bodies). */
 export default {
   fetch: app.fetch,
   queue: consume,
   scheduled: async (_event, env, ctx) => {
     ctx.waitUntil(reconcile(env).then((r) => console.log(`floe: reconcile: ${JSON.stringify(r)}`)));
+    ctx.waitUntil(sweepStaging(env).then((r) => r.deleted && console.log(`floe: staging: ${r.deleted} stale staged bodies deleted`)));
   },
 } satisfies ExportedHandler<Env>;
