@@ -15,8 +15,8 @@ import { getMeta, setMeta } from "./keys.js";
 import { maintenanceStateOf, type TableConfig } from "./table-info.js";
 
 const DAY_MS = 86_400_000;
-/** A running compaction job that has not moved for this long has lost its message: it is sent again. */
-const JOB_IDLE_MS = 5 * 60_000;
+/** A running compaction job that has not moved for this many step leases has lost its message: it is sent again. */
+const IDLE_LEASES = 2;
 
 /** A compaction step leased to a consumer run (`run`), or how long another run still holds it (`busyMs`). */
 export interface StepLease {
@@ -95,7 +95,7 @@ export class TableUpkeep {
     const held = getJob(sql, id);
     // Another run holds the step (a duplicate message, or a run that crashed: its lease runs out).
     if (held?.state === "running" && held.leaseUntil > now) return { busyMs: held.leaseUntil - now, run: null };
-    const j = leaseStep(sql, id, now, 5 * leaseMs(this.host.env));
+    const j = leaseStep(sql, id, now, this.stepLeaseMs());
     if (!j) return null;
     if (j.step >= stepCount(j.job) - 1) {
       await this.host.serial(() => this.commitJob(name, j));
@@ -164,7 +164,7 @@ export class TableUpkeep {
   nextAlarm(now: number): number {
     const { sql } = this.host;
     const runAt = nextRunAt(maintenanceSchedule(this.properties()), maintenanceStateOf(sql), now);
-    const jobsAt = busyInputs(sql).size ? now + JOB_IDLE_MS : Number.POSITIVE_INFINITY;
+    const jobsAt = busyInputs(sql).size ? now + this.idleMs() : Number.POSITIVE_INFINITY;
     return Math.min(runAt ?? Number.POSITIVE_INFINITY, jobsAt);
   }
 
@@ -178,7 +178,7 @@ export class TableUpkeep {
     pruneJobs(sql, now, 7 * DAY_MS);
     const name = getMeta(sql, "name");
     if (!name) return;
-    const stalled = stalledJobs(sql, now, JOB_IDLE_MS);
+    const stalled = stalledJobs(sql, now, this.idleMs());
     if (stalled.length) await env.INGEST.sendBatch(stalled.map((id) => ({ body: compactMessage(name, id) })));
     const schedule = maintenanceSchedule(this.properties());
     const due = nextRunAt(schedule, maintenanceStateOf(sql), now);
@@ -189,6 +189,15 @@ export class TableUpkeep {
       console.warn(`floe: table ${name}: maintenance failed, tried again later: ${(e as Error).message}`);
       setMeta(sql, "maintenance_not_before", String(now + Math.min(60_000, schedule.intervalMs))); // back off a minute (or the interval)
     }
+  }
+
+  /** How long a consumer run holds a step: five claim leases (5 minutes; `FLOE_LEASE_MS` shortens it in tests). */
+  private stepLeaseMs(): number {
+    return 5 * leaseMs(this.host.env);
+  }
+
+  private idleMs(): number {
+    return IDLE_LEASES * this.stepLeaseMs();
   }
 
   private properties(): Record<string, string> {

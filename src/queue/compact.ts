@@ -25,9 +25,10 @@ export async function compactStep(env: Env, msg: Message<unknown>, m: CompactMes
     if (!lease) return msg.ack();
     const s = lease.run;
     if (!s) {
-      // Another delivery holds the step: look again once its lease would have run out (if it
-      // crashed), unless this copy has waited long enough: the holder, or the alarm, moves the job on.
-      if (msg.attempts < STEP_ATTEMPTS) return msg.retry({ delaySeconds: Math.max(1, Math.ceil(lease.busyMs / 1000)) });
+      // Another delivery holds the step: look again once its lease would have run out (the holder
+      // may have crashed). Sent anew rather than retried, so that waiting spends none of this
+      // message's attempts: a job always keeps a live message until it ends.
+      await env.INGEST.send(compactMessage(m.table, m.job), { delaySeconds: Math.max(1, Math.ceil(lease.busyMs / 1000)) });
       return msg.ack();
     }
     const store = lakeStore(env);
