@@ -50,11 +50,6 @@ export function asExisting(e: ManifestEntry): ManifestEntry {
   return { ...e, status: 0 };
 }
 
-/** Files written by one planning attempt of a change, and how to undo them. */
-export interface Written {
-  keys: string[];
-}
-
 export interface ManifestOut {
   file: ManifestFile;
   key: string;
