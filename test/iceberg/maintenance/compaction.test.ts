@@ -12,6 +12,7 @@ import { appendFiles } from "../../../src/iceberg/transaction/append.js";
 import { planRegistration, RAW_STATISTICS } from "../../../src/parquet/register.js";
 import { MemoryStore } from "../../../src/storage/memory-store.js";
 import { listAll } from "../../../src/storage/object-store.js";
+import { pythonAvroRead } from "../../support/avro-readers.js";
 import { duckdb } from "../../support/duckdb.js";
 import { memoryLake } from "../../support/memory-lake.js";
 import { checkTable } from "../../support/table-check.js";
@@ -87,6 +88,21 @@ describe("bin-pack compaction", () => {
     expect(r.output.recordCount).toBe(65);
     expect(r.output.valueCounts.get(1)).toBe(65);
     expect(r.output.nullValueCounts.get(2)).toBe(5);
+
+    // The replace snapshot's manifests as python3-avro decodes them: the output ADDED, the 11 inputs
+    // DELETED (with the snapshot that deleted them and their own sequence numbers).
+    const list = pythonAvroRead((await store.get(key(s["manifest-list"])))!);
+    const statuses: number[] = [];
+    for (const mf of list.records as { manifest_path: string }[]) {
+      for (const e of pythonAvroRead((await store.get(key(mf.manifest_path)))!).records as { status: number; snapshot_id: number | string | null; sequence_number: number | null }[]) {
+        statuses.push(e.status);
+        if (e.status === 2) {
+          expect(String(e.snapshot_id)).toBe(String(s["snapshot-id"]));
+          expect(e.sequence_number).toBeLessThan(s["sequence-number"]);
+        }
+      }
+    }
+    expect(statuses.sort()).toEqual([1, ...Array(11).fill(2)]);
 
     // Expiring the pre-compaction snapshots deletes the inputs, and only them.
     const e = await maintainTable(store, loc, r.table, ["expire-snapshots"], { now: Date.now() + 1, olderThanMs: 0 });
