@@ -9,6 +9,7 @@ import { unionByName } from "../iceberg/evolve.js";
 import type { StepOut } from "../iceberg/maintenance/compaction-run.js";
 import { ACTIONS, type MaintenanceAction, type MaintenanceReport } from "../iceberg/maintenance/maintain.js";
 import { currentSchema } from "../iceberg/metadata.js";
+import { numberProperty } from "../iceberg/properties.js";
 import { indexById, maxFieldId } from "../iceberg/schema.js";
 import { commitTable, loadTable, type LoadedTable } from "../iceberg/table.js";
 import { appendFiles } from "../iceberg/transaction/append.js";
@@ -271,9 +272,23 @@ export class TableDO extends DurableObject<Env> {
 
   private async flushLoop(): Promise<void> {
     while (this.pending.length) {
+      await this.commitInterval();
       const group = this.pending.splice(0);
       await this.serial(() => this.flushGroup(group));
     }
+  }
+
+  /**
+   * `floe.commit.min-interval-ms` (default 0): a table may ask to commit less often, trading latency
+   * for fewer snapshots (so the snapshot cap keeps more time of history, and fewer small files are
+   * written). Commits arriving meanwhile wait and join one snapshot. Capped at half a claim lease,
+   * so the waiting batches' claims stay valid.
+   */
+  private async commitInterval(): Promise<void> {
+    const props = this.table?.metadata.properties ?? this.config().properties;
+    const min = Math.min(numberProperty(props, "floe.commit.min-interval-ms", 0, { min: 0 }), leaseMs(this.env) / 2);
+    const wait = Number(getMeta(this.sql, "last_commit_at") ?? 0) + min - Date.now();
+    if (wait > 0) await new Promise((done) => setTimeout(done, wait));
   }
 
   private async flushGroup(group: PendingCommit[]): Promise<void> {

@@ -75,3 +75,22 @@ describe("TableDO lease renewal", () => {
     expect(await s.renew("default.renew", a.fence)).toBe(false);
   });
 });
+
+describe("TableDO commit interval", () => {
+  it("commits at most once per floe.commit.min-interval-ms; commits arriving meanwhile share one snapshot", async () => {
+    const t = "default.interval";
+    const s = stubOf(t);
+    await s.configure(t, { schema: { type: "struct", fields: [{ id: 0, name: "x", required: false, type: "long" }] }, properties: { "floe.commit.min-interval-ms": "1500" } });
+    const commitOne = async (k: string) => {
+      const c = await s.claim(t, `b-${k}`, [k]);
+      return rpc(s.commit(t, `b-${k}`, c.fence, [], 0));
+    };
+    const first = await commitOne("a");
+    const started = Date.now();
+    const [b, c] = await Promise.all([commitOne("b"), commitOne("c")]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000); // waited for the interval (workerd's clock moves with I/O)
+    expect(b.snapshotId).toBe(c.snapshotId);
+    expect(b.groupSize).toBe(2);
+    expect(b.snapshotId).not.toBe(first.snapshotId);
+  });
+});
