@@ -11,7 +11,7 @@ import { ADMIN_TOKEN, INGEST_TOKEN, duckdbOverFiles, icebirdRows, locationFor, s
 
 const FAULTS = "compact-after-step:0.3,compact-after-commit:0.3,expire-after-commit:0.3,orphans-mid-delete:0.5";
 const TABLE = "kept_tidy";
-const INGEST_MS = 60_000;
+const INGEST_MS = 120_000;
 const EVERY_MS = 400;
 const ROWS = 25;
 /** Small enough that a minute of ingest fills several: outputs aim at it, files under 75% of it are compacted. */
