@@ -100,7 +100,8 @@ export function fileStats(live: readonly { dataFile: DataFile }[], small: number
  * Runs the table-local maintenance actions in a safe order (merge manifests, expire, then look for
  * orphans, so the scan sees the files expiry just released as already deleted) and reports what
  * each did or, in a dry run, would do. `protect` keeps snapshots the committer still needs (a commit
- * in doubt). Compaction is not run here: it rewrites data, which the caller schedules as jobs.
+ * in doubt). `compact` only plans here (files of `busy` jobs left out): the jobs rewrite data, and
+ * the caller runs them (the Durable Object through the queue, a step per invocation; tests inline).
  */
 export async function maintainTable(
   store: ObjectStore,
@@ -117,7 +118,7 @@ export async function maintainTable(
     let counts = { manifestsBefore: 0, manifestsAfter: 0, snapshotId: null as string | null };
     const plan = async (b: LoadedTable) => {
       const p = await planRewriteManifests(store, loc, b, { now: opts.now });
-      if (p) counts = { manifestsBefore: p.manifestsBefore, manifestsAfter: p.manifestsAfter, snapshotId: String(p.snapshotId) };
+      counts = p ? { manifestsBefore: p.manifestsBefore, manifestsAfter: p.manifestsAfter, snapshotId: String(p.snapshotId) } : { ...(await previewRewriteManifests(store, loc, b)), snapshotId: null };
       return p;
     };
     if (opts.dryRun) counts = { ...(await previewRewriteManifests(store, loc, t)), snapshotId: null };
