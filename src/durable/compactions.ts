@@ -94,6 +94,11 @@ export function endJob(sql: SqlStorage, id: string, state: "done" | "cancelled",
   sql.exec("UPDATE compactions SET state = ?, reason = ?, lease_until = 0, updated = ? WHERE id = ?", state, reason, now, id);
 }
 
+/** How many jobs are running (cheap: checked after every commit to schedule the alarm). */
+export function runningJobs(sql: SqlStorage): number {
+  return sql.exec<{ n: number }>("SELECT count(*) AS n FROM compactions WHERE state = 'running'").one().n;
+}
+
 /** Input files of running jobs: a new plan leaves them out. */
 export function busyInputs(sql: SqlStorage): Set<string> {
   const out = new Set<string>();
@@ -122,10 +127,11 @@ export function stalledJobs(sql: SqlStorage, now: number, idleMs: number): strin
 export function compactionStatus(sql: SqlStorage): { running: number; done: number; cancelled: number; recent: { id: string; state: JobState; reason: string | null; inputs: number; updatedAt: string }[] } {
   const counts = { running: 0, done: 0, cancelled: 0 };
   for (const r of sql.exec<{ state: JobState; n: number }>("SELECT state, count(*) AS n FROM compactions GROUP BY state")) counts[r.state] = r.n;
+  // Counted by SQLite: the status is read on every claim, and a job's plan can name thousands of files.
   const recent = sql
-    .exec<Row>("SELECT * FROM compactions ORDER BY updated DESC LIMIT 5")
+    .exec<{ id: string; state: JobState; reason: string | null; inputs: number; updated: number }>("SELECT id, state, reason, json_array_length(job, '$.inputs') AS inputs, updated FROM compactions ORDER BY updated DESC LIMIT 5")
     .toArray()
-    .map((r) => ({ id: r.id, state: r.state, reason: r.reason, inputs: (JSON.parse(r.job) as CompactionJob).inputs.length, updatedAt: new Date(r.updated).toISOString() }));
+    .map((r) => ({ id: r.id, state: r.state, reason: r.reason, inputs: r.inputs, updatedAt: new Date(r.updated).toISOString() }));
   return { ...counts, recent };
 }
 

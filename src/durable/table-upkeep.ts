@@ -10,7 +10,7 @@ import { currentSchema } from "../iceberg/metadata.js";
 import type { LoadedTable, TableLocation } from "../iceberg/table.js";
 import { compactMessage } from "../queue/messages.js";
 import type { ObjectStore } from "../storage/object-store.js";
-import { addJobs, busyInputs, endJob, finishStep, getJob, jobFiles, leaseStep, pruneJobs, stalledJobs, stepCount, type StoredJob } from "./compactions.js";
+import { addJobs, busyInputs, endJob, finishStep, getJob, jobFiles, leaseStep, pruneJobs, runningJobs, stalledJobs, stepCount, type StoredJob } from "./compactions.js";
 import { getMeta, setMeta } from "./keys.js";
 import { maintenanceStateOf, type TableConfig } from "./table-info.js";
 
@@ -164,7 +164,7 @@ export class TableUpkeep {
   nextAlarm(now: number): number {
     const { sql } = this.host;
     const runAt = nextRunAt(maintenanceSchedule(this.properties()), maintenanceStateOf(sql), now);
-    const jobsAt = busyInputs(sql).size ? now + this.idleMs() : Number.POSITIVE_INFINITY;
+    const jobsAt = runningJobs(sql) ? now + this.idleMs() : Number.POSITIVE_INFINITY;
     return Math.min(runAt ?? Number.POSITIVE_INFINITY, jobsAt);
   }
 
