@@ -390,10 +390,10 @@ export class TableDO extends DurableObject<Env> {
 
   /**
    * `POST /v1/tables/{table}/maintenance`: runs the actions now (all when none are named) and
-   * answers their report. Serialized with commits: ingest waits for it, then goes on.
+   * answers their report. Its commits are serialized with ingest's; its reads and deletes are not.
    */
   async maintain(name: string, req: { actions?: MaintenanceAction[]; dryRun?: boolean; olderThanMs?: number }): Promise<MaintenanceReport> {
-    return guard(() => this.serial(() => this.upkeep.run(name, req.actions ?? [...ACTIONS], req)));
+    return guard(() => this.upkeep.run(name, req.actions ?? [...ACTIONS], req));
   }
 
   /** A compaction job's next step, leased to the consumer (see `TableUpkeep.step`). */

@@ -5,6 +5,7 @@ import { InjectedCrash, maybeFail, parseFaults, type FaultPoint } from "../fault
 import type { CompactionJob } from "../iceberg/maintenance/compaction-plan.js";
 import { commitCompaction, type SegmentOut, type StepOut } from "../iceberg/maintenance/compaction-run.js";
 import type { Schema } from "../iceberg/types.js";
+import type { CommitGate } from "../iceberg/maintenance/expire.js";
 import { maintainTable, maintenanceSchedule, nextRunAt, scheduledActions, type MaintenanceAction, type MaintenanceReport } from "../iceberg/maintenance/maintain.js";
 import { currentSchema } from "../iceberg/metadata.js";
 import type { LoadedTable, TableLocation } from "../iceberg/table.js";
@@ -48,27 +49,51 @@ export interface UpkeepHost {
 export class TableUpkeep {
   constructor(private readonly host: UpkeepHost) {}
 
-  /** Runs maintenance actions now (the caller serializes) and records the run; the jobs it plans go to the queue. */
+  /** Runs maintenance actions now and records the run; the jobs it plans go to the queue. */
   async run(name: string, actions: MaintenanceAction[], opts: { dryRun?: boolean; olderThanMs?: number }): Promise<MaintenanceReport> {
-    const t = await this.host.loaded(name);
-    if (!t) throw new FloeError("not_found", `table ${name} does not exist`, { details: { table: name } });
-    // A commit left in doubt is settled from the lake first: its batch ids must be read from its
-    // snapshot (the newest, which retention always keeps) before anything else changes the table.
-    await this.host.reconcile();
+    // One run at a time (the alarm's and the endpoint's take turns); ingest's commits wait only for
+    // a run's own commits (the gate), not for its reads, deletes and listings.
+    const run = this.runs.then(() => this.runNow(name, actions, opts));
+    this.runs = run.catch(() => undefined);
+    return run;
+  }
+
+  private runs: Promise<unknown> = Promise.resolve();
+
+  private async runNow(name: string, actions: MaintenanceAction[], opts: { dryRun?: boolean; olderThanMs?: number }): Promise<MaintenanceReport> {
+    const gate: CommitGate = {
+      commit: (fn) =>
+        this.host.serial(async () => {
+          // A commit left in doubt is settled from the lake first: its batch ids must be read from
+          // its snapshot (the newest, which retention always keeps) before the table changes again.
+          await this.host.loaded(name);
+          await this.host.reconcile();
+          try {
+            const t = await fn(this.host.table() ?? null);
+            this.host.setTable(t);
+            return t;
+          } catch (e) {
+            this.host.setTable(undefined); // it may have committed before failing: read the lake again
+            throw e;
+          }
+        }),
+    };
+    await gate.commit(async (t) => {
+      if (!t) throw new FloeError("not_found", `table ${name} does not exist`, { details: { table: name } });
+      return t;
+    });
     const now = Date.now();
     const faults = parseFaults(this.host.env.FLOE_FAULTS);
     let r: Awaited<ReturnType<typeof maintainTable>>;
     try {
-      r = await maintainTable(this.host.store(), this.host.location(), this.host.table()!, actions, { now, dryRun: opts.dryRun, olderThanMs: opts.olderThanMs, busy: busyInputs(this.host.sql), keep: jobFiles(this.host.sql), fault: (p) => maybeFail(faults, p as FaultPoint) });
+      r = await maintainTable(this.host.store(), this.host.location(), this.host.table()!, actions, { now, dryRun: opts.dryRun, olderThanMs: opts.olderThanMs, busy: busyInputs(this.host.sql), keep: jobFiles(this.host.sql), fault: (p) => maybeFail(faults, p as FaultPoint), gate });
     } catch (e) {
       this.host.setTable(undefined); // it may have committed before failing: read the lake again
       throw e;
     }
-    this.host.setTable(r.table);
     if (!opts.dryRun) {
       this.host.storage.transactionSync(() => {
         setMeta(this.host.sql, "last_maintenance", JSON.stringify(r.report));
-        setMeta(this.host.sql, "metadata_location", r.table.metadataLocation);
         if (actions.includes("expire-snapshots")) {
           setMeta(this.host.sql, "commits_since_maintenance", "0");
           setMeta(this.host.sql, "last_maintenance_at", String(now));
@@ -184,7 +209,7 @@ export class TableUpkeep {
     const due = nextRunAt(schedule, maintenanceStateOf(sql), now);
     if (due === null || due > now) return;
     try {
-      await this.host.serial(() => this.run(name, scheduledActions(schedule, maintenanceStateOf(sql), now), {}));
+      await this.run(name, scheduledActions(schedule, maintenanceStateOf(sql), now), {});
     } catch (e) {
       console.warn(`floe: table ${name}: maintenance failed, tried again later: ${(e as Error).message}`);
       setMeta(sql, "maintenance_not_before", String(now + Math.min(60_000, schedule.intervalMs))); // back off a minute (or the interval)

@@ -23,22 +23,26 @@ export interface ExpireReport {
  * The commit comes first: a crash before or during the deletes leaves only unreferenced files,
  * which orphan removal deletes later. A dry run commits and deletes nothing and reports what would go.
  */
-export async function expireSnapshots(store: ObjectStore, loc: TableLocation, base: LoadedTable, opts: { now: number; olderThanMs?: number; protect?: (s: Snapshot) => boolean; dryRun?: boolean; fault?: (point: string) => void }): Promise<{ table: LoadedTable; report: ExpireReport }> {
+export async function expireSnapshots(store: ObjectStore, loc: TableLocation, base: LoadedTable, opts: { now: number; olderThanMs?: number; protect?: (s: Snapshot) => boolean; dryRun?: boolean; fault?: (point: string) => void; gate?: CommitGate }): Promise<{ table: LoadedTable; report: ExpireReport }> {
   const empty: ExpireReport = { snapshotsExpired: 0, refsRemoved: [], manifestListsDeleted: 0, manifestsDeleted: 0, dataFilesDeleted: 0, bytesDeleted: 0 };
   let table = base;
   let plan = planExpiry(base.metadata, opts.now, opts);
   if (!plan.commit) return { table, report: empty };
   if (!opts.dryRun) {
-    const r = await transact(
-      store,
-      loc,
-      async (b) => {
-        plan = planExpiry(b!.metadata, opts.now, opts);
-        return plan.commit ? { commit: plan.commit, written: [] } : null;
-      },
-      { base },
-    );
-    table = r.table;
+    // Only the commit is exclusive with the table's other writers; the deletes after it need no lock:
+    // a later commit can only reference the current snapshot's files, which are kept.
+    table = await (opts.gate ?? soloGate).commit(async (b) => {
+      const r = await transact(
+        store,
+        loc,
+        async (x) => {
+          plan = planExpiry(x!.metadata, opts.now, opts);
+          return plan.commit ? { commit: plan.commit, written: [] } : null;
+        },
+        { base: b ?? base },
+      );
+      return r.table;
+    });
   }
   const kept = await reachableFrom(store, loc, plan.kept);
   const gone = await reachableFrom(store, loc, plan.expired, { entries: false });
@@ -78,3 +82,17 @@ export function keysInside(loc: TableLocation, uris: Iterable<string>): string[]
   }
   return out;
 }
+
+/**
+ * How maintenance commits share a table with its other writers. `commit` runs `fn` exclusively with
+ * the table's other commits, on the table as it is then (or the caller's, when it keeps none), and
+ * `fn`'s result becomes the table's current one. The TableDO passes its serial chain and cache; the
+ * work around the commits (reading manifests, deleting, listing) runs outside it, so ingest's
+ * commits wait only for maintenance's own commits.
+ */
+export interface CommitGate {
+  commit(fn: (current: LoadedTable | null) => Promise<LoadedTable>): Promise<LoadedTable>;
+}
+
+/** A table with no other writer in this process: commits run as they come. */
+export const soloGate: CommitGate = { commit: (fn) => fn(null) };

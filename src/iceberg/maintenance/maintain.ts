@@ -8,7 +8,7 @@ import { compactionSettings, minFileBytes, planCompaction, type CompactionJob } 
 import type { LoadedTable, TableLocation } from "../table.js";
 import { planRewriteManifests, previewRewriteManifests } from "../transaction/replace.js";
 import { transact } from "../transaction/transact.js";
-import { expireSnapshots, type ExpireReport } from "./expire.js";
+import { expireSnapshots, soloGate, type CommitGate, type ExpireReport } from "./expire.js";
 import { orphanAgeMs, removeOrphans, type OrphanReport } from "./orphans.js";
 
 export const ACTIONS = ["rewrite-manifests", "compact", "expire-snapshots", "remove-orphans"] as const;
@@ -102,13 +102,14 @@ export function fileStats(live: readonly { dataFile: DataFile }[], small: number
  * each did or, in a dry run, would do. `protect` keeps snapshots the committer still needs (a commit
  * in doubt). `compact` only plans here (files of `busy` jobs left out): the jobs rewrite data, and
  * the caller runs them (the Durable Object through the queue, a step per invocation; tests inline).
+ * `gate` makes the commits (and only them) exclusive with the table's other writers.
  */
 export async function maintainTable(
   store: ObjectStore,
   loc: TableLocation,
   table: LoadedTable,
   actions: readonly MaintenanceAction[],
-  opts: { now: number; dryRun?: boolean; olderThanMs?: number; protect?: (s: Snapshot) => boolean; busy?: ReadonlySet<string>; keep?: ReadonlySet<string>; fault?: (point: string) => void },
+  opts: { now: number; dryRun?: boolean; olderThanMs?: number; protect?: (s: Snapshot) => boolean; busy?: ReadonlySet<string>; keep?: ReadonlySet<string>; fault?: (point: string) => void; gate?: CommitGate },
 ): Promise<{ table: LoadedTable; report: MaintenanceReport; jobs: CompactionJob[] }> {
   for (const a of actions) if (!ACTIONS.includes(a)) throw new FloeError("invalid_input", `unknown maintenance action "${a}" (one of ${ACTIONS.join(", ")})`, { details: { field: "actions" } });
   const started = Date.now();
@@ -121,12 +122,13 @@ export async function maintainTable(
       counts = p ? { manifestsBefore: p.manifestsBefore, manifestsAfter: p.manifestsAfter, snapshotId: String(p.snapshotId) } : { ...(await previewRewriteManifests(store, loc, b)), snapshotId: null };
       return p;
     };
+    const base = t;
     if (opts.dryRun) counts = { ...(await previewRewriteManifests(store, loc, t)), snapshotId: null };
-    else t = (await transact(store, loc, (b) => plan(b!), { base: t })).table;
+    else t = await (opts.gate ?? soloGate).commit(async (current) => (await transact(store, loc, (b) => plan(b!), { base: current ?? base })).table);
     report.rewriteManifests = counts;
   }
   if (actions.includes("expire-snapshots")) {
-    const r = await expireSnapshots(store, loc, t, { now: opts.now, olderThanMs: opts.olderThanMs, protect: opts.protect, dryRun: opts.dryRun, fault: opts.fault });
+    const r = await expireSnapshots(store, loc, t, { now: opts.now, olderThanMs: opts.olderThanMs, protect: opts.protect, dryRun: opts.dryRun, fault: opts.fault, gate: opts.gate });
     t = r.table;
     report.expireSnapshots = r.report;
   }
