@@ -91,7 +91,8 @@ describe("maintenance during steady ingest, with a crash at each step (wrangler 
       await maintain({ actions: ["compact", "expire-snapshots"] });
       s = await dev.status(TABLE);
       const c = s.maintenance.compaction;
-      if (c.running === 0 && (s.maintenance.lastRun?.compact?.jobs ?? 0) === 0) break;
+      // Settled: nothing running, and the last run (which saw the table as it is now) planned nothing.
+      if (c.running === 0 && (s.maintenance.lastRun?.compact?.jobs ?? 0) === 0 && s.maintenance.lastRun?.files?.dataFiles === s.dataFiles) break;
       if (Date.now() > deadline) throw new Error(`compaction did not settle: ${JSON.stringify(s.maintenance)}`);
       await sleep(1500);
     }
