@@ -14,7 +14,7 @@ const TABLE = "kept_tidy";
 const INGEST_MS = 120_000;
 const EVERY_MS = 400;
 const ROWS = 25;
-/** Small enough that a minute of ingest fills several: outputs aim at it, files under 75% of it are compacted. */
+/** Small enough that two minutes of ingest fill several: outputs aim at it, files under 75% of it are compacted. */
 const TARGET_BYTES = 64 * 1024;
 const PROPERTIES = {
   "floe.maintenance.after-commits": "8",
