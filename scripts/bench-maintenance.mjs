@@ -6,10 +6,10 @@
 // 2. Compaction of many small files: MB/s of input beside DuckDB (threads=1) rewriting the same files
 //    into one, and the time and heap of each step (one queue message, one Worker invocation), run
 //    under a 64 MB V8 old-space limit.
-import { DuckDBInstance } from "@duckdb/node-api";
 import { execFileSync, spawnSync } from "node:child_process";
-import { readdirSync, rmSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { duckdb } from "./bench-uploads.mjs";
 
 const OUT = "bench-out";
 const ON_COMMITS = Number(process.env.BENCH_HISTORY_COMMITS ?? 10_000);
@@ -77,16 +77,8 @@ async function compaction(worker) {
   }
   const inputs = readdirSync(dump).map((f) => join(dump, f));
   const inputBytes = inputs.reduce((n, f) => n + statSync(f).size, 0);
-  const db = await DuckDBInstance.create(":memory:");
-  const conn = await db.connect();
-  await conn.run("SET threads=1");
-  const out = join(OUT, "duckdb-compacted.parquet");
-  rmSync(out, { force: true });
-  const t = performance.now();
-  await conn.run(`COPY (SELECT * FROM read_parquet('${dump}/*.parquet')) TO '${out}' (FORMAT parquet)`);
-  const duckMs = performance.now() - t;
-  conn.closeSync();
-  db.closeSync();
+  const { ms: duckMs, rows: duckRows } = await duckdb(`${dump}/*.parquet`);
+  if (duckRows !== c.totalRecords) throw new Error(`duckdb rewrote ${duckRows} rows of ${c.totalRecords}`);
   const stepMs = c.steps.map((s) => s.ms);
   const heaps = c.steps.map((s) => s.heap);
   const ours = inputBytes / (c.ms / 1000);

@@ -393,12 +393,20 @@ export class TableDO extends DurableObject<Env> {
    * answers their report. Its commits are serialized with ingest's; its reads and deletes are not.
    */
   async maintain(name: string, req: { actions?: MaintenanceAction[]; dryRun?: boolean; olderThanMs?: number }): Promise<MaintenanceReport> {
-    return guard(() => this.upkeep.run(name, req.actions ?? [...ACTIONS], req));
+    return guard(async () => {
+      const report = await this.upkeep.run(name, req.actions ?? [...ACTIONS], req);
+      await this.schedule(); // jobs it started keep an alarm pending, which resends one whose message is lost
+      return report;
+    });
   }
 
   /** A compaction job's next step, leased to the consumer (see `TableUpkeep.step`). */
   async compactionStep(name: string, id: string): Promise<StepLease | null> {
-    return guard(() => this.upkeep.step(name, id));
+    return guard(async () => {
+      const lease = await this.upkeep.step(name, id);
+      await this.schedule();
+      return lease;
+    });
   }
 
   /** Records a step's result; answers whether a step remains for the queue (the commit is done here). */

@@ -8,7 +8,7 @@ import { MAIN_BRANCH, type Snapshot, type TableMetadata } from "../metadata.js";
  * (default 1) and `history.expire.max-ref-age-ms` (default: refs never expire), each overridable
  * per ref; plus Floe's `floe.history.max-snapshots` (default 100), a cap on the ancestors a branch
  * keeps whatever their age. Age alone cannot bound metadata: at one commit a second, 5 days is
- * 432,000 snapshots (about 300 MB of metadata.json, rewritten on every commit). With the cap, and
+ * 432,000 snapshots (some 350 MB of metadata.json at ~800 bytes a snapshot, rewritten on every commit). With the cap, and
  * expiry every 50 commits, a busy table's metadata holds 100 to 150 snapshots (at most 116 KB measured):
  * every commit costs what commit 100 cost, however long the table lives. A table committing
  * less often keeps its full 5 days (the cap binds only above one commit per ~70 minutes).
