@@ -13,6 +13,7 @@ import { lakeStore, locationOf } from "../src/storage/lake.js";
 import { BENCH_SCHEMA } from "./worker.js";
 
 export { TableDO } from "../src/durable/table-do.js";
+export { CatalogDO } from "../src/durable/catalog-do.js";
 
 type Queue = { take(): MessageBatch<unknown> & { messages: { acked: boolean; retried: boolean }[] } };
 const SMALL: StructType = { type: "struct", fields: [{ id: 0, name: "id", required: false, type: "long" }, { id: 0, name: "event", required: false, type: "string" }] };

@@ -7,6 +7,7 @@ import { buildMessages, consumeMessages } from "./batch.js";
 import { commitBench } from "./commits.js";
 
 export { TableDO } from "../src/durable/table-do.js";
+export { CatalogDO } from "../src/durable/catalog-do.js";
 
 /** Built by `/batch/prepare`, consumed by `/batch/run`, so the timed request excludes generating the batch. */
 let prepared: EventsMessage[] | undefined;

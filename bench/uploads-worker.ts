@@ -9,6 +9,7 @@ import type { IngestMessage } from "../src/queue/messages.js";
 import { consume } from "../src/queue/consumer.js";
 
 export { TableDO } from "../src/durable/table-do.js";
+export { CatalogDO } from "../src/durable/catalog-do.js";
 
 /**
  * `PUT /object?key=`: streams the body into the lake bucket (as an S3 PUT or the upload endpoint

@@ -3,17 +3,28 @@ import { FloeError } from "./errors.js";
 import type { IngestMessage } from "./queue/messages.js";
 import type { TableDO } from "./durable/table-do.js";
 import type { SourceDO } from "./durable/source-do.js";
+import type { CatalogDO } from "./durable/catalog-do.js";
 
 /** The Worker's bindings and variables, as wrangler.toml and the secrets define them. */
 export interface Env {
   LAKE: R2Bucket;
   INGEST: Queue<IngestMessage>;
   TABLES: DurableObjectNamespace<TableDO>;
+  /** The REST catalog's directory of namespaces and table names (one object). */
+  CATALOG: DurableObjectNamespace<CatalogDO>;
   LAKE_BUCKET?: string;
   WAREHOUSE?: string;
   AUTO_CREATE_TABLES?: string;
   FLOE_INGEST_TOKEN?: string;
   FLOE_ADMIN_TOKEN?: string;
+  /** The REST catalog's read-only token, for query engines (optional: without it, only the admin token reads the catalog). */
+  FLOE_CATALOG_TOKEN?: string;
+  /** Who the catalog hands R2 keys to: none (default), admin, all (src/catalog/settings.ts). */
+  FLOE_CATALOG_VEND_CREDENTIALS?: string;
+  FLOE_CATALOG_S3_ACCESS_KEY_ID?: string;
+  FLOE_CATALOG_S3_SECRET_ACCESS_KEY?: string;
+  /** The S3 endpoint engines are told to read the lake through (default: S3_ENDPOINT). */
+  FLOE_CATALOG_S3_ENDPOINT?: string;
   S3_ENDPOINT?: string;
   S3_ACCESS_KEY_ID?: string;
   S3_SECRET_ACCESS_KEY?: string;

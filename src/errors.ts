@@ -11,12 +11,14 @@ export type FloeErrorCode =
   | "schema_conflict"
   | "too_large"
   | "unauthorized"
+  | "forbidden"
   | "not_found"
   | "commit_conflict"
   | "already_exists"
   | "storage_unavailable"
   | "unsupported_media_type"
   | "rate_limited"
+  | "unsupported"
   | "misconfigured"
   | "internal";
 
@@ -25,12 +27,14 @@ const STATUS: Record<FloeErrorCode, number> = {
   schema_conflict: 400,
   too_large: 413,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   commit_conflict: 409,
   already_exists: 409,
   storage_unavailable: 503,
   unsupported_media_type: 415,
   rate_limited: 429,
+  unsupported: 406,
   misconfigured: 500,
   internal: 500,
 };

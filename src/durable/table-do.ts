@@ -11,7 +11,7 @@ import { ACTIONS, type MaintenanceAction, type MaintenanceReport } from "../iceb
 import { currentSchema } from "../iceberg/metadata.js";
 import { numberProperty } from "../iceberg/properties.js";
 import { indexById, maxFieldId } from "../iceberg/schema.js";
-import { commitTable, loadTable, type LoadedTable } from "../iceberg/table.js";
+import { commitTable, loadTable, type LoadedTable, type TableLocation } from "../iceberg/table.js";
 import { appendFiles } from "../iceberg/transaction/append.js";
 import { createTable } from "../iceberg/transaction/create-table.js";
 import { updateProperties } from "../iceberg/transaction/update-properties.js";
@@ -23,6 +23,7 @@ import type { ObjectStore } from "../storage/object-store.js";
 import { abandonClaim, renewClaim, checkFence, claimKeys, commitBatches, commitFences, getMeta, migrate, pruneKeys, setMeta } from "./keys.js";
 import { migrateCompactions } from "./compactions.js";
 import { tableStatus, type TableConfig, type TableInfo } from "./table-info.js";
+import { TableCatalog } from "./table-catalog.js";
 import { TableUpkeep, type StepLease } from "./table-upkeep.js";
 import { knownUploads, listUploads, migrateUploads, replayFailed, seeUpload, uploadCommitted, uploadDeleted, uploadFailed, type UploadEntry, type UploadState } from "./uploads-ledger.js";
 
@@ -75,6 +76,8 @@ export class TableDO extends DurableObject<Env> {
 
   /** Maintenance and compaction jobs: the other half of this object, in table-upkeep.ts. */
   private readonly upkeep: TableUpkeep;
+  /** What the REST catalog asks of this table (load, commit, register, drop), in table-catalog.ts. */
+  private readonly catalog: TableCatalog;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -92,11 +95,28 @@ export class TableDO extends DurableObject<Env> {
       table: () => this.table,
       setTable: (t) => (this.table = t),
     });
-    ctx.blockConcurrencyWhile(async () => {
-      migrate(this.sql);
-      migrateUploads(this.sql);
-      migrateCompactions(this.sql);
+    this.catalog = new TableCatalog({
+      sql: this.sql,
+      env,
+      storage: ctx.storage,
+      store: () => this.store,
+      location: () => this.location(),
+      loaded: (name, fresh) => this.loaded(name, fresh),
+      setTable: (t) => (this.table = t),
+      serial: (fn) => this.serial(fn),
+      committed: async (t) => {
+        setMeta(this.sql, "metadata_location", t.metadataLocation);
+        setMeta(this.sql, "commits_since_maintenance", String(Number(getMeta(this.sql, "commits_since_maintenance") ?? 0) + 1));
+        await this.schedule();
+      },
     });
+    ctx.blockConcurrencyWhile(async () => this.migrate());
+  }
+
+  private migrate(): void {
+    migrate(this.sql);
+    migrateUploads(this.sql);
+    migrateCompactions(this.sql);
   }
 
   private lake: ObjectStore | undefined;
@@ -121,8 +141,9 @@ export class TableDO extends DurableObject<Env> {
   private async loaded(name: string, fresh = false): Promise<LoadedTable | null> {
     if (fresh || this.table === undefined) {
       setMeta(this.sql, "name", name);
-      this.table = await loadTable(this.store, locationOf(this.env, parseTableName(name)));
+      this.table = await loadTable(this.store, this.location());
       await this.reconcile();
+      await this.catalog.recatalog(name);
     }
     return this.table;
   }
@@ -135,7 +156,7 @@ export class TableDO extends DurableObject<Env> {
   private async reconcile(): Promise<void> {
     const doubt = JSON.parse(getMeta(this.sql, "in_doubt") ?? "[]") as string[];
     if (!doubt.length) return;
-    const t = await loadTable(this.store, locationOf(this.env, parseTableName(this.name())));
+    const t = await loadTable(this.store, this.location());
     this.table = t;
     const landed = new Set((t?.metadata.snapshots ?? []).flatMap((s) => (s.summary["floe.batch-ids"] ?? "").split(",")));
     const found = doubt.filter((b) => landed.has(b));
@@ -146,7 +167,7 @@ export class TableDO extends DurableObject<Env> {
   }
 
   async info(name: string): Promise<TableInfo> {
-    return guard(async () => tableStatus(name, this.config(), await this.loaded(name), this.sql));
+    return guard(async () => tableStatus(name, this.config(), await this.loaded(name), this.sql, this.location()));
   }
 
   /** `PUT /v1/tables/{table}`: creates the table or alters its schema (evolution rules), config and properties. */
@@ -176,7 +197,7 @@ export class TableDO extends DurableObject<Env> {
       if (req.properties) await this.apply(updateProperties(this.table!.metadata, req.properties));
     }
     setMeta(this.sql, "config", JSON.stringify(config));
-    return tableStatus(name, config, this.table ?? null, this.sql);
+    return tableStatus(name, config, this.table ?? null, this.sql, this.location());
   }
 
   /**
@@ -198,7 +219,7 @@ export class TableDO extends DurableObject<Env> {
       const u = unionByName(currentSchema(t.metadata), shape, t.metadata["last-column-id"], { inferred: true });
       if (u.changed) await this.apply(updateSchema(t.metadata, u.schema, u.lastColumnId));
     }
-    return tableStatus(name, config, this.table ?? null, this.sql);
+    return tableStatus(name, config, this.table ?? null, this.sql, this.location());
   }
 
   /**
@@ -223,7 +244,7 @@ export class TableDO extends DurableObject<Env> {
       if (!base || t.metadata["current-schema-id"] !== base.schemaId || t.metadata["last-column-id"] !== base.lastColumnId) throw moved();
       await this.apply(updateSchema(t.metadata, schema, maxFieldId(schema)));
     }
-    return tableStatus(name, config, this.table ?? null, this.sql);
+    return tableStatus(name, config, this.table ?? null, this.sql, this.location());
   }
 
   /** Refuses to auto-create a table when the deployment does not, unless `PUT` configured it. */
@@ -235,6 +256,8 @@ export class TableDO extends DurableObject<Env> {
   private async create(schema: Schema, config: TableConfig): Promise<void> {
     const loc = this.location();
     this.table = await commitTable(this.store, loc, createTable({ location: loc.uri, schema, spec: specFor(schema, config.partitionBy), properties: config.properties }), { now: Date.now(), base: null });
+    setMeta(this.sql, "location", JSON.stringify(loc));
+    await this.catalog.cataloged(this.name(), true);
   }
 
   /** Commits a metadata-only change planned on the cached table (nothing, when the plan is null). */
@@ -243,8 +266,13 @@ export class TableDO extends DurableObject<Env> {
     this.table = await commitTable(this.store, this.location(), commit, { now: Date.now(), base: this.table! });
   }
 
-  private location() {
-    return locationOf(this.env, parseTableName(this.name()));
+  /**
+   * Where the table is, or will be created: the default `{warehouse}/{namespace}/{table}` unless a
+   * registration or a drop moved it (kept in `meta.location`; see table-catalog.ts).
+   */
+  private location(): TableLocation {
+    const rec = getMeta(this.sql, "location");
+    return rec ? (JSON.parse(rec) as TableLocation) : locationOf(this.env, parseTableName(this.name()));
   }
 
   /** Step 1 of the commit protocol: which keys this batch may write, under which fence. */
@@ -258,7 +286,7 @@ export class TableDO extends DurableObject<Env> {
     const r = this.ctx.storage.transactionSync(() => claimKeys(this.sql, batchId, keys, Date.now(), leaseMs(this.env), inDoubt));
     if (r.duplicates) setMeta(this.sql, "duplicates", String(Number(getMeta(this.sql, "duplicates") ?? 0) + r.duplicates));
     await this.schedule();
-    return { fence: r.fence, status: r.status, info: tableStatus(name, this.config(), this.table ?? null, this.sql) };
+    return { fence: r.fence, status: r.status, info: tableStatus(name, this.config(), this.table ?? null, this.sql, this.location()) };
   }
 
   /** Step 3: commits a claimed batch's files; batches arriving meanwhile share the next snapshot. */
@@ -309,7 +337,7 @@ export class TableDO extends DurableObject<Env> {
     const ids = ok.map((g) => g.batchId);
     setMeta(this.sql, "in_doubt", JSON.stringify(ids));
     try {
-      const r = await appendFiles(this.store, locationOf(this.env, parseTableName(name)), ok.flatMap((g) => g.files), {
+      const r = await appendFiles(this.store, this.location(), ok.flatMap((g) => g.files), {
         base: t,
         summary: { "floe.batch-ids": ids.join(","), "floe.claims": String(ok.length) },
       });
@@ -417,6 +445,34 @@ export class TableDO extends DurableObject<Env> {
   /** Ends a job that cannot go on (its step failed for good); it is planned again at a later run. */
   async compactionFailed(name: string, id: string, reason: string): Promise<void> {
     return guard(() => this.upkeep.failed(name, id, reason));
+  }
+
+  /** REST catalog: the table as committed (404 when it does not exist). */
+  async catalogLoad(name: string): Promise<LoadedTable> {
+    return guard(() => this.catalog.load(name));
+  }
+
+  /** REST catalog: a commit an engine sent (see `TableCatalog.commit`). */
+  async catalogCommit(name: string, commit: TableCommit): Promise<LoadedTable> {
+    return guard(() => this.catalog.commit(name, commit));
+  }
+
+  /** REST catalog: registers a metadata file already in the bucket as this table. */
+  async catalogRegister(name: string, metadataLocation: string): Promise<LoadedTable> {
+    return guard(() => this.catalog.register(name, metadataLocation));
+  }
+
+  /** REST catalog: drops the table (deleting its files with `purge`); this object starts over, empty. */
+  async catalogDrop(name: string, purge: boolean): Promise<{ deleted: number; kept: string | null }> {
+    return guard(async () => {
+      const r = await this.catalog.drop(name, purge);
+      this.table = undefined;
+      this.migrate();
+      setMeta(this.sql, "name", name);
+      setMeta(this.sql, "location", JSON.stringify(await this.catalog.nextLocation(name)));
+      setMeta(this.sql, "cataloged", "no");
+      return r;
+    });
   }
 
   /** Sets the alarm for the next thing due: key pruning (hourly), automatic maintenance, a look at running jobs. */

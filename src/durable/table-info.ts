@@ -1,7 +1,7 @@
 import type { PartitionBy } from "../iceberg/append-rows.js";
 import { maintenanceSchedule, nextRunAt, type MaintenanceReport, type MaintenanceState } from "../iceberg/maintenance/maintain.js";
 import { currentSchema, currentSnapshot, defaultSpec } from "../iceberg/metadata.js";
-import type { LoadedTable } from "../iceberg/table.js";
+import type { LoadedTable, TableLocation } from "../iceberg/table.js";
 import type { PartitionSpec, Schema } from "../iceberg/types.js";
 import { compactionStatus } from "./compactions.js";
 import { getMeta } from "./keys.js";
@@ -33,6 +33,8 @@ export interface TableInfo {
   /** The highest field id ever assigned (new columns get ids after it). */
   lastColumnId: number;
   partitionSpec: PartitionSpec | null;
+  /** Where the table's files are written (`uri`), and their store key prefix (`key`): also before it exists. */
+  location: TableLocation;
   /** `s3://…/metadata/vN.metadata.json`: what to hand an engine (or a catalog). */
   metadataLocation: string | null;
   /** A decimal string: snapshot ids are 64-bit, beyond JSON's exact integers. */
@@ -73,7 +75,7 @@ export function maintenanceStateOf(sql: SqlStorage): MaintenanceState {
   };
 }
 
-export function tableStatus(name: string, config: TableConfig, t: LoadedTable | null, sql: SqlStorage): TableInfo {
+export function tableStatus(name: string, config: TableConfig, t: LoadedTable | null, sql: SqlStorage, location: TableLocation): TableInfo {
   const snap = t ? currentSnapshot(t.metadata) : undefined;
   const lastCommit = Number(getMeta(sql, "last_commit_at") ?? 0);
   const raw = getMeta(sql, "last_maintenance");
@@ -92,6 +94,7 @@ export function tableStatus(name: string, config: TableConfig, t: LoadedTable | 
     schema: t ? currentSchema(t.metadata) : null,
     lastColumnId: t ? t.metadata["last-column-id"] : 0,
     partitionSpec: t ? defaultSpec(t.metadata) : null,
+    location,
     metadataLocation: t?.metadataLocation ?? null,
     currentSnapshotId: snap ? String(snap["snapshot-id"]) : null,
     totalRecords: Number(snap?.summary["total-records"] ?? 0),

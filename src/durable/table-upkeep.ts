@@ -22,7 +22,7 @@ const IDLE_LEASES = 2;
 /** A compaction step leased to a consumer run (`run`), or how long another run still holds it (`busyMs`). */
 export interface StepLease {
   busyMs: number;
-  run: { job: CompactionJob; schema: Schema; step: number; segments: SegmentOut[]; codec?: string } | null;
+  run: { job: CompactionJob; schema: Schema; step: number; segments: SegmentOut[]; codec?: string; location: TableLocation } | null;
 }
 
 /** What the table's Durable Object lends its upkeep: its storage, its cached table, its serial chain. */
@@ -127,7 +127,7 @@ export class TableUpkeep {
       return null;
     }
     const segments = j.outputs.flatMap((o) => ("segment" in o ? [o.segment] : []));
-    return { busyMs: 0, run: { job: j.job, schema: j.schema, step: j.step, segments, codec: this.host.config().properties["write.parquet.compression-codec"] } };
+    return { busyMs: 0, run: { job: j.job, schema: j.schema, step: j.step, segments, codec: this.host.config().properties["write.parquet.compression-codec"], location: this.host.location() } };
   }
 
   async stepDone(name: string, id: string, step: number, out: StepOut): Promise<boolean> {

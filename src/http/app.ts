@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { catalog } from "../catalog/routes.js";
 import type { Env } from "../config.js";
 import { FloeError } from "../errors.js";
 import { events } from "./events.js";
@@ -19,6 +20,7 @@ app.route("/", tables);
 app.route("/", maintenance);
 app.route("/", webhooks);
 app.route("/", uploads);
+app.route("/iceberg", catalog);
 
 app.notFound((c) => c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
 

@@ -9,8 +9,7 @@ import { compileRowConverter } from "../iceberg/rows.js";
 import { maxFieldId } from "../iceberg/schema.js";
 import type { PartitionSpec, Schema } from "../iceberg/types.js";
 import { PartitionedFileWriter } from "../iceberg/write-files.js";
-import { parseTableName } from "../names.js";
-import { lakeStore, locationOf } from "../storage/lake.js";
+import { lakeStore } from "../storage/lake.js";
 
 /** What a batch wrote for its commit: data files, rows, and the schema they were written with. */
 export interface Written {
@@ -70,7 +69,7 @@ export class TableWriter {
     if (!this.writer || this.writer.schema !== this.schema) {
       // A schema change mid-batch closes the files of the old schema; Iceberg reads them with the
       // new one (missing columns are null), so one commit can hold both.
-      this.writer = new PartitionedFileWriter(lakeStore(this.env), locationOf(this.env, parseTableName(this.table)), this.schema, this.spec!, {
+      this.writer = new PartitionedFileWriter(lakeStore(this.env), this.info.location, this.schema, this.spec!, {
         codec: this.info.properties["write.parquet.compression-codec"],
         targetFileBytes: Number(this.info.properties["write.target-file-size-bytes"] ?? 0) || undefined,
       });

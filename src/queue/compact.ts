@@ -2,9 +2,8 @@ import type { Env } from "../config.js";
 import { rpc } from "../errors.js";
 import { maybeFail, parseFaults } from "../faults.js";
 import { joinSegments, writeSegment, type StepOut } from "../iceberg/maintenance/compaction-run.js";
-import { parseTableName } from "../names.js";
 import { shouldRetry, retryDelay } from "../pipeline/retry.js";
-import { lakeStore, locationOf } from "../storage/lake.js";
+import { lakeStore } from "../storage/lake.js";
 import { compactMessage, type CompactMessage } from "./messages.js";
 
 /** Attempts of one compaction step before its job is given up (it is planned again at a later run). */
@@ -32,7 +31,7 @@ export async function compactStep(env: Env, msg: Message<unknown>, m: CompactMes
       return msg.ack();
     }
     const store = lakeStore(env);
-    const loc = locationOf(env, parseTableName(m.table));
+    const loc = s.location;
     const out: StepOut = s.step < s.job.segments.length ? await writeSegment(store, loc, s.schema, s.job, s.step, { codec: s.codec }) : { output: await joinSegments(store, loc, s.schema, s.job, s.segments) };
     maybeFail(parseFaults(env.FLOE_FAULTS), "compact-after-step");
     if (await rpc(stub.compactionStepDone(m.table, m.job, s.step, out))) await env.INGEST.send(compactMessage(m.table, m.job));

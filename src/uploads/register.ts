@@ -3,10 +3,9 @@ import { parquetMetadataOf, type RandomAccessFile } from "../decode/parquet.js";
 import type { TableInfo } from "../durable/table-info.js";
 import { FloeError, isFloeError, rpc } from "../errors.js";
 import type { DataFile } from "../iceberg/data-file.js";
-import { parseTableName } from "../names.js";
 import { planRegistration, RAW_STATISTICS } from "../parquet/register.js";
 import type { UploadMessage } from "../queue/messages.js";
-import { lakeStore, locationOf } from "../storage/lake.js";
+import { lakeStore } from "../storage/lake.js";
 import type { Abortable } from "../pipeline/commit-batch.js";
 import type { Written } from "../pipeline/table-writer.js";
 import type { Route } from "./routing.js";
@@ -43,7 +42,7 @@ export async function registerParquet(env: Env, m: UploadMessage, route: Route, 
     console.log(`floe: upload ${m.key} is rewritten, not registered: ${plan.why}`);
     return undefined;
   }
-  const loc = locationOf(env, parseTableName(route.table));
+  const loc = info.location;
   const path = `data/${plan.partitionPath ? `${plan.partitionPath}/` : ""}${crypto.randomUUID()}.parquet`;
   const store = lakeStore(env);
   aborts.push({ abort: () => store.delete(`${loc.key}/${path}`) });

@@ -18,6 +18,8 @@ export interface AppendOptions {
   /** Extra snapshot summary properties (lineage: `floe.batch-ids`, source…). */
   summary?: Record<string, string>;
   now?: () => number;
+  /** The new snapshot's id (default: a random one below 2^53); engines pick any 64-bit id. */
+  snapshotId?: bigint;
 }
 
 export interface AppendChange extends SnapshotChange {
@@ -48,7 +50,7 @@ export async function planAppend(store: ObjectStore, loc: TableLocation, base: L
   // Manifests are written against the metadata as it will be (the new schema, if any).
   const target = schemaChanged ? { ...m, schemas: [...m.schemas, schema], "current-schema-id": newSchemaId } : m;
 
-  const snapshotId = randomSnapshotId();
+  const snapshotId = opts.snapshotId ?? randomSnapshotId();
   const sequenceNumber = m["last-sequence-number"] + 1;
   const parent = currentSnapshot(m);
   const spec = defaultSpec(m);

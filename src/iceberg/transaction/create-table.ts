@@ -1,4 +1,5 @@
 import type { TableCommit } from "../commit.js";
+import type { SortOrder } from "../metadata.js";
 import type { PartitionSpec, Schema } from "../types.js";
 
 /**
@@ -9,7 +10,7 @@ import type { PartitionSpec, Schema } from "../types.js";
  * @example
  * await commitTable(store, loc, createTable({ location: loc.uri, schema, spec }), { now: Date.now(), base: null });
  */
-export function createTable(opts: { uuid?: string; location: string; schema: Schema; spec: PartitionSpec; properties?: Record<string, string> }): TableCommit {
+export function createTable(opts: { uuid?: string; location: string; schema: Schema; spec: PartitionSpec; properties?: Record<string, string>; sortOrder?: SortOrder }): TableCommit {
   return {
     requirements: [{ type: "assert-create" }],
     updates: [
@@ -19,7 +20,7 @@ export function createTable(opts: { uuid?: string; location: string; schema: Sch
       { action: "set-current-schema", "schema-id": -1 },
       { action: "add-spec", spec: opts.spec },
       { action: "set-default-spec", "spec-id": -1 },
-      { action: "add-sort-order", "sort-order": { "order-id": 0, fields: [] } },
+      { action: "add-sort-order", "sort-order": opts.sortOrder ?? { "order-id": 0, fields: [] } },
       { action: "set-default-sort-order", "sort-order-id": -1 },
       { action: "set-location", location: opts.location },
       { action: "set-properties", updates: { ...(opts.properties ?? {}) } },
