@@ -11,7 +11,10 @@ export function pointFetchAtLake({ endpoint, accessKeyId, secretAccessKey }) {
     const m = /^https:\/\/([^./]+)\.s3\.amazonaws\.com\/(.*)$/.exec(url);
     if (!m) return real(input, init);
     const headers = new Headers(init?.headers);
-    return aws.fetch(`${endpoint}/${m[1]}/${m[2]}`, { method: init?.method ?? "GET", headers });
+    // Keys are sent RFC 3986-encoded, as Floe's S3 store writes them: a raw `=` (partition paths
+    // such as `source=floe`) is canonicalised differently by signer and server and fails with 403.
+    const key = m[2].split("/").map((s) => encodeURIComponent(decodeURIComponent(s)).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)).join("/");
+    return aws.fetch(`${endpoint}/${m[1]}/${key}`, { method: init?.method ?? "GET", headers });
   };
   return () => (globalThis.fetch = real);
 }

@@ -157,16 +157,15 @@ catalog.post("/v1/:prefix/namespaces", async (c) => {
   return c.json({ namespace: req.namespace, properties });
 });
 
+// hono answers HEAD with the GET route (and drops the body): the GET routes below answer HEAD
+// with the spec's 204 or 404.
+
 catalog.get("/v1/:prefix/namespaces/:namespace", async (c) => {
   const ns = namespaceOf(c.req.param("namespace"));
   const properties = await rpc(dir(c.env).namespace(ns));
+  if (c.req.method === "HEAD") return c.body(null, properties ? 204 : 404);
   if (!properties) throw noNamespace(ns);
   return c.json({ namespace: [ns], properties });
-});
-
-catalog.on("HEAD", "/v1/:prefix/namespaces/:namespace", async (c) => {
-  const ns = namespaceOf(c.req.param("namespace"));
-  return c.body(null, (await rpc(dir(c.env).namespace(ns))) ? 204 : 404);
 });
 
 catalog.delete("/v1/:prefix/namespaces/:namespace", async (c) => {
@@ -216,16 +215,11 @@ catalog.post("/v1/:prefix/namespaces/:namespace/tables", async (c) => {
 
 catalog.get("/v1/:prefix/namespaces/:namespace/tables/:table", async (c) => {
   const name = tableOf(namespaceOf(c.req.param("namespace")), c.req.param("table"));
+  if (c.req.method === "HEAD") return c.body(null, (await rpc(tableObject(c.env, name).info(name.full))).exists ? 204 : 404);
   const t = await rpc(tableObject(c.env, name).catalogLoad(name.full));
   const etag = await etagOf(t.metadataLocation, c.req.query("snapshots") === "refs" ? "refs" : "all");
   if (noneMatch(c.req.header("if-none-match"), etag)) return c.body(null, 304, { ETag: etag });
   return loadResponse(c, t);
-});
-
-catalog.on("HEAD", "/v1/:prefix/namespaces/:namespace/tables/:table", async (c) => {
-  const name = tableOf(namespaceOf(c.req.param("namespace")), c.req.param("table"));
-  const info = await rpc(tableObject(c.env, name).info(name.full));
-  return c.body(null, info.exists ? 204 : 404);
 });
 
 catalog.post("/v1/:prefix/namespaces/:namespace/tables/:table", async (c) => {

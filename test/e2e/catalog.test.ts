@@ -1,7 +1,8 @@
 import { IcebergError, IcebergRestCatalog } from "iceberg-js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { TableCommit } from "../../src/iceberg/commit.js";
-import { parseMetadata, type TableMetadata } from "../../src/iceberg/metadata.js";
+import { parseMetadata, serializeMetadata, type TableMetadata } from "../../src/iceberg/metadata.js";
+import { parseExactJson } from "../../src/catalog/requests.js";
 import { compileRowConverter } from "../../src/iceberg/rows.js";
 import { currentSchema, defaultSpec } from "../../src/iceberg/metadata.js";
 import type { LoadedTable, TableLocation } from "../../src/iceberg/table.js";
@@ -45,8 +46,8 @@ describe("Iceberg REST catalog under /iceberg", () => {
       FLOE_CATALOG_S3_ACCESS_KEY_ID: LAKE.accessKeyId,
       FLOE_CATALOG_S3_SECRET_ACCESS_KEY: LAKE.secretAccessKey,
     });
-    admin = new IcebergRestCatalog({ baseUrl: `${dev.url}/iceberg`, auth: { type: "bearer", token: ADMIN_TOKEN }, fetch: checkedFetch });
-    reader = new IcebergRestCatalog({ baseUrl: `${dev.url}/iceberg`, auth: { type: "bearer", token: CATALOG_TOKEN }, fetch: checkedFetch });
+    admin = new IcebergRestCatalog({ baseUrl: `${dev.url}/iceberg`, warehouse: LAKE.warehouse, auth: { type: "bearer", token: ADMIN_TOKEN }, fetch: checkedFetch });
+    reader = new IcebergRestCatalog({ baseUrl: `${dev.url}/iceberg`, warehouse: LAKE.warehouse, auth: { type: "bearer", token: CATALOG_TOKEN }, fetch: checkedFetch });
   }, 120_000);
 
   afterAll(async () => {
@@ -227,10 +228,9 @@ describe("Iceberg REST catalog under /iceberg", () => {
   async function exactTable(name: string): Promise<LoadedTable> {
     const r = await raw(`/v1/floe/namespaces/${NS}/tables/${name}`);
     expect(r.status).toBe(200);
-    const text = await r.text();
-    const metaText = text.slice(text.indexOf('"metadata":') + '"metadata":'.length, text.lastIndexOf(',"config"'));
-    const metadata = parseMetadata(metaText);
-    return { metadata, version: 0, metadataKey: "", metadataLocation: JSON.parse(text)["metadata-location"], metadataBytes: 0 };
+    const body = parseExactJson(await r.text()) as { "metadata-location": string; metadata: unknown };
+    const metadata = parseMetadata(serializeMetadata(body.metadata as TableMetadata));
+    return { metadata, version: 0, metadataKey: "", metadataLocation: body["metadata-location"], metadataBytes: 0 };
   }
 
   /** An engine's append: Parquet and manifests written to the lake, the snapshot committed through the catalog. */
@@ -243,7 +243,7 @@ describe("Iceberg REST catalog under /iceberg", () => {
       const w = new PartitionedFileWriter(dev.lake, loc, s, defaultSpec(m), {});
       await w.write(compileRowConverter(s, { unknownFields: "error" })(rows, 0));
       const files = await w.finish();
-      const change = await planAppend(dev.lake, loc, base, files, { startSchemaId: m["current-schema-id"], startLastColumnId: m["last-column-id"], summary: { "engine-name": "test-engine" }, snapshotId });
+      const change = await planAppend(dev.lake, loc, base, files, { startSchemaId: m["current-schema-id"], startLastColumnId: m["last-column-id"], summary: { client: "test-engine" }, snapshotId });
       const r = await send(change.commit);
       if (r.status === 200 || r.status === 204) return attempt;
       expect(r.status).toBe(409); // another writer (Floe's ingest) committed first: refresh and retry, as engines do
@@ -264,33 +264,50 @@ describe("Iceberg REST catalog under /iceberg", () => {
     };
     // Ingest keeps committing while the engine appends through the catalog (iceberg-js commits,
     // then one raw commit with a snapshot id above 2^53, as Java engines choose them).
-    const floeBatches = 12;
+    const floeBatches = 16;
+    let ingestDone = false;
     const ingesting = (async () => {
       for (let b = 0; b < floeBatches; b++) {
         await ingest(b * 50, 50);
-        await new Promise((r) => setTimeout(r, 300));
+        await new Promise((r) => setTimeout(r, 400));
       }
+      ingestDone = true;
     })();
+    const viaIcebergJs = async (commit: TableCommit) => {
+      const asNumbers = JSON.parse(wire(commit)) as never; // ids here are below 2^53: iceberg-js can carry them
+      try {
+        await admin.updateTable(id, asNumbers);
+        return new Response(null, { status: 200 });
+      } catch (e) {
+        if (e instanceof IcebergError) return new Response(null, { status: e.status });
+        throw e;
+      }
+    };
+    // The engine appends for as long as ingest runs (and at least 8 times).
     let conflicts = 0;
-    const clientRows = 8;
-    for (let k = 0; k < clientRows; k++) {
-      conflicts += (await clientAppend("events", [{ id: 100_000 + k, source: "engine", n: k }], async (commit) => {
-        const asNumbers = JSON.parse(wire(commit), (_k, v) => v) as never; // ids here are below 2^53: iceberg-js can carry them
-        try {
-          await admin.updateTable(id, asNumbers);
-          return new Response(null, { status: 200 });
-        } catch (e) {
-          if (e instanceof IcebergError) return new Response(null, { status: e.status });
-          throw e;
-        }
-      })) - 1;
+    let clientRows = 0;
+    while (!ingestDone || clientRows < 8) {
+      conflicts += (await clientAppend("events", [{ id: 100_000 + clientRows, source: "engine", n: clientRows }], viaIcebergJs)) - 1;
+      clientRows++;
     }
+    await ingesting;
+    // A commit planned before Floe's next commit lands is refused (409) and, replanned, lands.
+    const stale = await exactTable("events");
+    await ingest(floeBatches * 50, 10);
+    const deadline0 = Date.now() + 60_000;
+    while ((await exactTable("events")).metadata["current-snapshot-id"] === stale.metadata["current-snapshot-id"] && Date.now() < deadline0) await new Promise((r) => setTimeout(r, 200));
+    const loc: TableLocation = { uri: stale.metadata.location, key: stale.metadata.location.replace(`s3://${LAKE.bucket}/`, "") };
+    const late = await planAppend(dev.lake, loc, stale, [], { startSchemaId: stale.metadata["current-schema-id"], startLastColumnId: stale.metadata["last-column-id"] });
+    const refused = await raw(`/v1/floe/namespaces/${NS}/tables/events`, { method: "POST", body: wire(late.commit) });
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as any).error.type).toBe("CommitFailedException");
+    clientRows++;
+    conflicts += (await clientAppend("events", [{ id: 100_000 + clientRows - 1, source: "engine", n: clientRows - 1 }], viaIcebergJs)) - 1;
     const big = 9_123_456_789_012_345_678n;
     await clientAppend("events", [{ id: 200_000, source: "engine-java", n: 1 }], (commit) => raw(`/v1/floe/namespaces/${NS}/tables/events`, { method: "POST", body: wire(commit) }), big);
-    await ingesting;
-    await ingest(floeBatches * 50, 10); // one more after the big id: its snapshot's parent is that id
+    await ingest(floeBatches * 50 + 10, 10); // one more after the big id: its snapshot's parent is that id
 
-    const expected = floeBatches * 50 + 10 + clientRows + 1;
+    const expected = floeBatches * 50 + 20 + clientRows + 1;
     const deadline = Date.now() + 60_000;
     let t = await exactTable("events");
     while (Number(t.metadata.snapshots.at(-1)?.summary["total-records"] ?? 0) < expected && Date.now() < deadline) {
@@ -300,7 +317,7 @@ describe("Iceberg REST catalog under /iceberg", () => {
     const snaps = t.metadata.snapshots;
     expect(snaps.some((s) => s["snapshot-id"] === big)).toBe(true);
     expect(snaps.some((s) => s["parent-snapshot-id"] === big)).toBe(true);
-    expect(snaps.some((s) => s.summary["engine-name"] === "test-engine")).toBe(true);
+    expect(snaps.some((s) => s.summary.client === "test-engine")).toBe(true);
     expect(snaps.some((s) => s.summary["floe.batch-ids"])).toBe(true);
 
     const rows = await icebirdRows(dev, t.metadataLocation);
@@ -312,7 +329,7 @@ describe("Iceberg REST catalog under /iceberg", () => {
     expect(counted).toEqual([
       { source: "engine", n: clientRows, d: clientRows },
       { source: "engine-java", n: 1, d: 1 },
-      { source: "floe", n: floeBatches * 50 + 10, d: floeBatches * 50 + 10 },
+      { source: "floe", n: floeBatches * 50 + 20, d: floeBatches * 50 + 20 },
     ]);
     console.log(`catalog e2e: ${expected} rows, ${snaps.length} snapshots, ${conflicts} engine commits refused with 409 and retried`);
   }, 180_000);
