@@ -10,6 +10,7 @@ import { spawnSync, execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { BATCH_HEAP_PATHS, batchLines, batchTime } from "./bench-batch.mjs";
+import { catalogBench } from "./bench-catalog.mjs";
 import { COMMIT_LEVELS, commitBench, commitNodeLine, commitPath } from "./bench-commits.mjs";
 import { startDev, workerdPids } from "./bench-dev.mjs";
 import { uploadsBench } from "./bench-uploads.mjs";
@@ -163,6 +164,8 @@ const webhookOut = await webhookBench();
 const uploadOut = await uploadsBench();
 // ---- table maintenance: commit time as history grows, with it on and off; compaction beside DuckDB ----
 const maintenanceOut = await maintenanceBench();
+// ---- the REST catalog: load and commit latency beside the status API and a direct DO commit ----
+const catalogOut = await catalogBench();
 
 const rate = (ms) => Math.round(ROWS / (ms / 1000));
 const ours = rate(convert.ms);
@@ -171,6 +174,6 @@ console.log(`ours (workerd, NDJSON → Parquet + Iceberg metadata, ${convert.jso
 console.log(`  where the time goes: NDJSON split + JSON.parse ${parse.ms.toFixed(0)} ms; row conversion + Parquet encoding + manifests/metadata ${(convert.ms - parse.ms).toFixed(0)} ms`);
 console.log(`  peak memory of the conversion, input streamed: heap used ${sampled ? mb(sampled.heapUsedPeak) : "n/a"} MB (Node, same bundle, sampled every 2 ms); completes within a V8 old-space limit of ${hi === Infinity ? "> 128" : hi} MB; workerd process RSS grew ${peak === undefined ? "n/a" : mb(peak)} MB (V8 collects lazily when memory is plentiful)`);
 console.log(`duckdb (threads=1, read_json → COPY parquet, best of ${RUNS}): ${duck.toFixed(0)} ms, ${theirs} rows/s`);
-for (const line of [...batchLines(batch, batchHeap, mb), ...commitOut, commitNodeLine(commitsInNode), ...ingestOut, ...webhookOut, ...uploadOut, ...maintenanceOut]) console.log(line);
+for (const line of [...batchLines(batch, batchHeap, mb), ...commitOut, commitNodeLine(commitsInNode), ...ingestOut, ...webhookOut, ...uploadOut, ...maintenanceOut, ...catalogOut]) console.log(line);
 console.log(`ratio ours/duckdb: ${(ours / theirs).toFixed(2)}`);
 process.exit(0);

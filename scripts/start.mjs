@@ -24,6 +24,7 @@ console.log(`
 floe: starting on ${url}
   ingest token: ${vars.FLOE_INGEST_TOKEN}
   admin token:  ${vars.FLOE_ADMIN_TOKEN}
+  Iceberg REST catalog: ${url}/iceberg (warehouse "warehouse", read-only token ${vars.FLOE_CATALOG_TOKEN ?? "(set FLOE_CATALOG_TOKEN)"})
   lake (S3 API of the local R2 bucket): ${s3}/${vars.LAKE_BUCKET ?? "floe-lake"}
   uploads: put files under incoming/{table}/ (S3 API) or PUT ${url}/v1/tables/{table}/uploads/{name}; the reconciler runs every 15 s
   try: curl -X POST ${url}/v1/tables/demo/events -H 'Authorization: Bearer ${vars.FLOE_INGEST_TOKEN}' -H 'Content-Type: application/json' -d '{"id":1,"msg":"hello"}'
