@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { lakeConfig, type Env } from "../config.js";
+import type { Env } from "../config.js";
+import { CATALOG_OBJECT } from "../durable/catalog-do.js";
 import { FloeError, rpc } from "../errors.js";
 import { parseTransform } from "../iceberg/transforms.js";
 import type { IcebergType, NestedField, StructType } from "../iceberg/types.js";
@@ -70,24 +71,12 @@ tables.get("/v1/tables/:table", bearer("FLOE_INGEST_TOKEN", "FLOE_ADMIN_TOKEN"),
   return c.json(info);
 });
 
-/** `GET /v1/tables`: the tables of the lake, from its layout (`{warehouse}/{namespace}/{table}/metadata/`). */
+/** `GET /v1/tables`: the tables of the lake, from the catalog's directory (which also knows registered tables). */
 tables.get("/v1/tables", bearer("FLOE_INGEST_TOKEN", "FLOE_ADMIN_TOKEN"), async (c) => {
-  const { WAREHOUSE } = lakeConfig(c.env);
-  const root = WAREHOUSE ? `${WAREHOUSE}/` : "";
+  const dir = c.env.CATALOG.get(c.env.CATALOG.idFromName(CATALOG_OBJECT));
   const names: string[] = [];
-  for (const ns of await prefixes(c.env.LAKE, root)) {
-    for (const t of await prefixes(c.env.LAKE, ns)) names.push(`${ns.slice(root.length, -1)}.${t.slice(ns.length, -1)}`);
+  for (const ns of (await rpc(dir.listNamespaces(null, 1_000_000))).items) {
+    for (const t of (await rpc(dir.listTables(ns, null, 1_000_000))).items) names.push(`${ns}.${t}`);
   }
   return c.json({ tables: names.sort().map((table) => ({ table, href: `/v1/tables/${table}` })) });
 });
-
-async function prefixes(bucket: R2Bucket, prefix: string): Promise<string[]> {
-  const out: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await bucket.list({ prefix, delimiter: "/", cursor });
-    out.push(...page.delimitedPrefixes);
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
-  return out;
-}
