@@ -23,6 +23,14 @@ export interface Env {
   FLOE_CATALOG_VEND_CREDENTIALS?: string;
   FLOE_CATALOG_S3_ACCESS_KEY_ID?: string;
   FLOE_CATALOG_S3_SECRET_ACCESS_KEY?: string;
+  /** An external REST catalog tables commit through (Basin Catalog or any spec catalog); see src/catalog/rest-client.ts. */
+  FLOE_EXTERNAL_CATALOG_URI?: string;
+  FLOE_EXTERNAL_CATALOG_WAREHOUSE?: string;
+  FLOE_EXTERNAL_CATALOG_TOKEN?: string;
+  /** `*` (default) or a comma-separated list of `namespace.table` that commit through it. */
+  FLOE_EXTERNAL_CATALOG_TABLES?: string;
+  /** Least time between two commits of one table to the external catalog (default 3000 ms: Basin takes 20 per table per minute). */
+  FLOE_EXTERNAL_CATALOG_MIN_INTERVAL_MS?: string;
   /** The S3 endpoint engines are told to read the lake through (default: S3_ENDPOINT). */
   FLOE_CATALOG_S3_ENDPOINT?: string;
   S3_ENDPOINT?: string;

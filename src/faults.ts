@@ -13,7 +13,14 @@ import type { Body, ObjectStore, PutOptions } from "./storage/object-store.js";
  * `compact-after-commit` (a compaction committed, not recorded), `expire-after-commit` (snapshots
  * expired, their files not yet deleted), `orphans-mid-delete` (half the orphans deleted).
  */
-export type FaultPoint = "after-claim" | "after-write" | "after-metadata" | "before-ack" | "s3-put" | "compact-after-step" | "compact-after-commit" | "expire-after-commit" | "orphans-mid-delete";
+export type FaultPoint = "after-claim" | "after-write" | "after-metadata" | "before-ack" | "s3-put" | "compact-after-step" | "compact-after-commit" | "expire-after-commit" | "orphans-mid-delete" | CatalogFault;
+
+/**
+ * Faults of the REST catalog Floe serves, for testing a Floe that commits through it: a refused
+ * commit (`catalog-409`, Basin's `catalog-400-concurrent`, `catalog-429` with `Retry-After: 1`), one
+ * that fails before applying (`catalog-503`), and one applied whose answer is lost (`catalog-lost-reply`: 504).
+ */
+export type CatalogFault = "catalog-409" | "catalog-400-concurrent" | "catalog-429" | "catalog-503" | "catalog-lost-reply";
 
 export function parseFaults(spec: string | undefined): Map<string, number> {
   const out = new Map<string, number>();
@@ -26,6 +33,12 @@ export function parseFaults(spec: string | undefined): Map<string, number> {
 
 /** An injected crash: the consumer must behave as if its isolate died here (no clean-up). */
 export class InjectedCrash extends Error {}
+
+/** Whether the fault at `point` fires this time (the configured probability). */
+export function fires(faults: Map<string, number>, point: FaultPoint): boolean {
+  const p = faults.get(point);
+  return p !== undefined && Math.random() < p;
+}
 
 /** Throws an injected crash at `point` with the configured probability. */
 export function maybeFail(faults: Map<string, number>, point: FaultPoint): void {

@@ -2,6 +2,7 @@ import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { lakeConfig, maxBodyBytes, requiredToken, type Env } from "../config.js";
 import { CATALOG_OBJECT, noNamespace } from "../durable/catalog-do.js";
 import { FloeError, rpc } from "../errors.js";
+import { fires, parseFaults } from "../faults.js";
 import { applyUpdates } from "../iceberg/commit.js";
 import type { SortOrder } from "../iceberg/metadata.js";
 import type { LoadedTable } from "../iceberg/table.js";
@@ -229,10 +230,27 @@ catalog.post("/v1/:prefix/namespaces/:namespace/tables/:table", async (c) => {
   if (identifier && (identifier.name !== name.table || identifier.namespace.join("\x1f") !== name.namespace)) {
     throw new FloeError("invalid_input", `identifier ${identifier.namespace.join(".")}.${identifier.name} does not match the path's table ${name.full}`, { details: { type: "BadRequestException" } });
   }
-  const t = await rpc(tableObject(c.env, name).catalogCommit(name.full, commit));
+  const t = await commitWithFaults(c, () => rpc(tableObject(c.env, name).catalogCommit(name.full, commit)));
   forgetTable(name.full);
+  if (t instanceof Response) return t;
   return json(c, loadResultText({ metadataLocation: t.metadataLocation, metadata: t.metadata }));
 });
+
+/**
+ * Test-only faults (`FLOE_FAULTS`, never set in production) around a commit, so that a Floe
+ * committing through this catalog meets every answer a real one gives (see faults.ts).
+ */
+async function commitWithFaults<T>(c: Ctx, apply: () => Promise<T>): Promise<T | Response> {
+  const faults = parseFaults(c.env.FLOE_FAULTS);
+  if (!faults.size) return apply();
+  if (fires(faults, "catalog-409")) throw new FloeError("commit_conflict", "injected fault: catalog-409");
+  if (fires(faults, "catalog-400-concurrent")) return c.json({ error: { message: "injected fault: concurrent update", type: "ConcurrentUpdateError", code: 400 } }, 400);
+  if (fires(faults, "catalog-429")) throw new FloeError("rate_limited", "injected fault: catalog-429", { details: { type: "SlowDownException", retryAfter: 1 } });
+  if (fires(faults, "catalog-503")) throw new FloeError("storage_unavailable", "injected fault: catalog-503");
+  const t = await apply();
+  if (fires(faults, "catalog-lost-reply")) return c.json({ error: { message: "injected fault: the commit was applied, its answer lost", type: "CommitStateUnknownException", code: 504 } }, 504);
+  return t;
+}
 
 catalog.delete("/v1/:prefix/namespaces/:namespace/tables/:table", async (c) => {
   mayWrite(c);
@@ -296,7 +314,9 @@ catalog.all("*", (c) => {
 
 catalog.onError((err, c) => {
   const { status, body } = icebergError(err);
-  if (status >= 500) console.error(`floe: catalog: ${body.error.type}: ${body.error.message}`, isFinite(status) ? "" : err);
-  if (c.req.method === "HEAD") return c.body(null, status as 404);
-  return c.json(body, status as 400);
+  if (status >= 500) console.error(`floe: catalog: ${body.error.type}: ${body.error.message}`);
+  const retryAfter = err instanceof FloeError ? err.details?.retryAfter : undefined;
+  const headers: Record<string, string> = status === 429 || status === 503 ? { "Retry-After": String(typeof retryAfter === "number" ? retryAfter : 5) } : {};
+  if (c.req.method === "HEAD") return c.body(null, status as 404, headers);
+  return c.json(body, status as 400, headers);
 });

@@ -4,7 +4,7 @@ import type { TableCommit } from "../iceberg/commit.js";
 import { parseMetadata } from "../iceberg/metadata.js";
 import { commitTable, loadTable, metadataKey, type LoadedTable, type TableLocation } from "../iceberg/table.js";
 import { parseTableName } from "../names.js";
-import { locationOf } from "../storage/lake.js";
+import { keyInBucket, locationOf } from "../storage/lake.js";
 import { listAll, type ObjectStore } from "../storage/object-store.js";
 import { CATALOG_OBJECT } from "./catalog-do.js";
 import { getMeta, setMeta } from "./keys.js";
@@ -201,13 +201,3 @@ function trimSlash(s: string): string {
   return s.replace(/\/+$/, "");
 }
 
-/** The store key of an `s3://{bucket}/…` URI in the lake's bucket; anything else is refused. */
-function keyInBucket(bucket: string, uri: string, what: string): string {
-  const prefix = `s3://${bucket}/`;
-  const alt = `s3a://${bucket}/`;
-  const key = uri.startsWith(prefix) ? uri.slice(prefix.length) : uri.startsWith(alt) ? uri.slice(alt.length) : undefined;
-  if (!key || key.split("/").some((p) => p === ".." || p === ".")) {
-    throw new FloeError("invalid_input", `${what} ${uri} is not in the lake's bucket (s3://${bucket}/…)`, { details: { type: "BadRequestException", location: uri } });
-  }
-  return key;
-}

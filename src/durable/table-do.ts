@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { autoCreate, leaseMs, type Env } from "../config.js";
+import { autoCreate, lakeConfig, leaseMs, type Env } from "../config.js";
+import { externalCatalogFor, RestTableCatalog, type ExternalCatalog } from "../catalog/rest-client.js";
 import { FloeError, isFloeError, toRpc } from "../errors.js";
 import { maybeFail, parseFaults } from "../faults.js";
 import { specFor, freshSchema, type PartitionBy } from "../iceberg/append-rows.js";
@@ -11,17 +12,19 @@ import { ACTIONS, type MaintenanceAction, type MaintenanceReport } from "../iceb
 import { currentSchema } from "../iceberg/metadata.js";
 import { numberProperty } from "../iceberg/properties.js";
 import { indexById, maxFieldId } from "../iceberg/schema.js";
-import { commitTable, loadTable, type LoadedTable, type TableLocation } from "../iceberg/table.js";
+import { lakeCatalog, type MetadataCatalog } from "../iceberg/metadata-catalog.js";
+import type { LoadedTable, TableLocation } from "../iceberg/table.js";
 import { appendFiles } from "../iceberg/transaction/append.js";
 import { createTable } from "../iceberg/transaction/create-table.js";
 import { updateProperties } from "../iceberg/transaction/update-properties.js";
 import { updateSchema } from "../iceberg/transaction/update-schema.js";
 import type { Schema, StructType } from "../iceberg/types.js";
 import { parseTableName } from "../names.js";
-import { lakeStore, locationOf } from "../storage/lake.js";
+import { lakeStore, locationInBucket, locationOf } from "../storage/lake.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { abandonClaim, renewClaim, checkFence, claimKeys, commitBatches, commitFences, getMeta, migrate, pruneKeys, setMeta } from "./keys.js";
 import { migrateCompactions } from "./compactions.js";
+import { countOutcomes } from "./external.js";
 import { tableStatus, type TableConfig, type TableInfo } from "./table-info.js";
 import { TableCatalog } from "./table-catalog.js";
 import { TableUpkeep, type StepLease } from "./table-upkeep.js";
@@ -120,6 +123,30 @@ export class TableDO extends DurableObject<Env> {
   }
 
   private lake: ObjectStore | undefined;
+  private metadataCatalog: MetadataCatalog | undefined;
+
+  /** The external REST catalog this table commits through, if the deployment names one for it. */
+  private external(): ExternalCatalog | undefined {
+    return externalCatalogFor(this.env, this.name());
+  }
+
+  /** Where the table's metadata is loaded from and committed to: the lake's layout, or the external catalog. */
+  private port(): MetadataCatalog {
+    if (this.metadataCatalog) return this.metadataCatalog;
+    const ext = this.external();
+    if (!ext) return lakeCatalog(this.store, this.location());
+    return (this.metadataCatalog = countOutcomes(new RestTableCatalog(ext, parseTableName(this.name())), this.sql));
+  }
+
+  /**
+   * A table in an external catalog lives where that catalog put it: Floe writes its data files and
+   * manifests there, through the lake's S3 store, so it must be in the lake's bucket.
+   */
+  private adoptLocation(t: LoadedTable | null): void {
+    if (!t || !this.external()) return;
+    const loc = locationInBucket(lakeConfig(this.env).LAKE_BUCKET, t.metadata.location);
+    if (getMeta(this.sql, "location") !== JSON.stringify(loc)) setMeta(this.sql, "location", JSON.stringify(loc));
+  }
 
   /** The lake store, built once per object (config parsed and validated at first use). */
   private get store(): ObjectStore {
@@ -141,7 +168,8 @@ export class TableDO extends DurableObject<Env> {
   private async loaded(name: string, fresh = false): Promise<LoadedTable | null> {
     if (fresh || this.table === undefined) {
       setMeta(this.sql, "name", name);
-      this.table = await loadTable(this.store, this.location());
+      this.table = await this.port().load();
+      this.adoptLocation(this.table);
       await this.reconcile();
       await this.catalog.recatalog(name);
     }
@@ -156,7 +184,7 @@ export class TableDO extends DurableObject<Env> {
   private async reconcile(): Promise<void> {
     const doubt = JSON.parse(getMeta(this.sql, "in_doubt") ?? "[]") as string[];
     if (!doubt.length) return;
-    const t = await loadTable(this.store, this.location());
+    const t = await this.port().load();
     this.table = t;
     const landed = new Set((t?.metadata.snapshots ?? []).flatMap((s) => (s.summary["floe.batch-ids"] ?? "").split(",")));
     const found = doubt.filter((b) => landed.has(b));
@@ -167,7 +195,7 @@ export class TableDO extends DurableObject<Env> {
   }
 
   async info(name: string): Promise<TableInfo> {
-    return guard(async () => tableStatus(name, this.config(), await this.loaded(name), this.sql, this.location()));
+    return guard(async () => tableStatus(name, this.config(), await this.loaded(name), this.sql, this.location(), this.external()?.uri));
   }
 
   /** `PUT /v1/tables/{table}`: creates the table or alters its schema (evolution rules), config and properties. */
@@ -197,7 +225,7 @@ export class TableDO extends DurableObject<Env> {
       if (req.properties) await this.apply(updateProperties(this.table!.metadata, req.properties));
     }
     setMeta(this.sql, "config", JSON.stringify(config));
-    return tableStatus(name, config, this.table ?? null, this.sql, this.location());
+    return tableStatus(name, config, this.table ?? null, this.sql, this.location(), this.external()?.uri);
   }
 
   /**
@@ -219,7 +247,7 @@ export class TableDO extends DurableObject<Env> {
       const u = unionByName(currentSchema(t.metadata), shape, t.metadata["last-column-id"], { inferred: true });
       if (u.changed) await this.apply(updateSchema(t.metadata, u.schema, u.lastColumnId));
     }
-    return tableStatus(name, config, this.table ?? null, this.sql, this.location());
+    return tableStatus(name, config, this.table ?? null, this.sql, this.location(), this.external()?.uri);
   }
 
   /**
@@ -244,7 +272,7 @@ export class TableDO extends DurableObject<Env> {
       if (!base || t.metadata["current-schema-id"] !== base.schemaId || t.metadata["last-column-id"] !== base.lastColumnId) throw moved();
       await this.apply(updateSchema(t.metadata, schema, maxFieldId(schema)));
     }
-    return tableStatus(name, config, this.table ?? null, this.sql, this.location());
+    return tableStatus(name, config, this.table ?? null, this.sql, this.location(), this.external()?.uri);
   }
 
   /** Refuses to auto-create a table when the deployment does not, unless `PUT` configured it. */
@@ -255,15 +283,16 @@ export class TableDO extends DurableObject<Env> {
   /** Creates the table in the lake (the transaction layer's `createTable`). */
   private async create(schema: Schema, config: TableConfig): Promise<void> {
     const loc = this.location();
-    this.table = await commitTable(this.store, loc, createTable({ location: loc.uri, schema, spec: specFor(schema, config.partitionBy), properties: config.properties }), { now: Date.now(), base: null });
-    setMeta(this.sql, "location", JSON.stringify(loc));
+    this.table = await this.port().commit(createTable({ location: loc.uri, schema, spec: specFor(schema, config.partitionBy), properties: config.properties }), { now: Date.now(), base: null });
+    if (this.external()) this.adoptLocation(this.table);
+    else setMeta(this.sql, "location", JSON.stringify(loc));
     await this.catalog.cataloged(this.name(), true);
   }
 
   /** Commits a metadata-only change planned on the cached table (nothing, when the plan is null). */
   private async apply(commit: TableCommit | null): Promise<void> {
     if (!commit) return;
-    this.table = await commitTable(this.store, this.location(), commit, { now: Date.now(), base: this.table! });
+    this.table = await this.port().commit(commit, { now: Date.now(), base: this.table! });
   }
 
   /**
@@ -286,7 +315,7 @@ export class TableDO extends DurableObject<Env> {
     const r = this.ctx.storage.transactionSync(() => claimKeys(this.sql, batchId, keys, Date.now(), leaseMs(this.env), inDoubt));
     if (r.duplicates) setMeta(this.sql, "duplicates", String(Number(getMeta(this.sql, "duplicates") ?? 0) + r.duplicates));
     await this.schedule();
-    return { fence: r.fence, status: r.status, info: tableStatus(name, this.config(), this.table ?? null, this.sql, this.location()) };
+    return { fence: r.fence, status: r.status, info: tableStatus(name, this.config(), this.table ?? null, this.sql, this.location(), this.external()?.uri) };
   }
 
   /** Step 3: commits a claimed batch's files; batches arriving meanwhile share the next snapshot. */
@@ -314,8 +343,9 @@ export class TableDO extends DurableObject<Env> {
    */
   private async commitInterval(): Promise<void> {
     const props = this.table?.metadata.properties ?? this.config().properties;
-    const min = Math.min(numberProperty(props, "floe.commit.min-interval-ms", 0, { min: 0 }), leaseMs(this.env) / 2);
-    const wait = Number(getMeta(this.sql, "last_commit_at") ?? 0) + min - Date.now();
+    const fallback = this.external() ? Number(this.env.FLOE_EXTERNAL_CATALOG_MIN_INTERVAL_MS ?? 3000) || 0 : 0;
+    const min = Math.min(numberProperty(props, "floe.commit.min-interval-ms", fallback, { min: 0 }), leaseMs(this.env) / 2);
+    const wait = Math.max(Number(getMeta(this.sql, "last_commit_at") ?? 0) + min, Number(getMeta(this.sql, "commit_not_before") ?? 0)) - Date.now();
     if (wait > 0) await new Promise((done) => setTimeout(done, wait));
   }
 
@@ -339,6 +369,7 @@ export class TableDO extends DurableObject<Env> {
     try {
       const r = await appendFiles(this.store, this.location(), ok.flatMap((g) => g.files), {
         base: t,
+        catalog: this.port(),
         summary: { "floe.batch-ids": ids.join(","), "floe.claims": String(ok.length) },
       });
       maybeFail(parseFaults(this.env.FLOE_FAULTS), "after-metadata");
@@ -354,6 +385,16 @@ export class TableDO extends DurableObject<Env> {
       await this.schedule();
       for (const g of ok) g.resolve({ snapshotId: r.snapshotId, sequenceNumber: r.sequenceNumber, metadataLocation: r.table.metadataLocation, groupSize: ok.length });
     } catch (e) {
+      if (isFloeError(e, "rate_limited")) {
+        // The external catalog refused (nothing committed): wait as it asks, then commit this group
+        // with whatever arrives meanwhile as one snapshot. Claims whose lease runs out meanwhile
+        // are refused at the next try and claimed again by their messages' retries.
+        setMeta(this.sql, "in_doubt", "[]");
+        const wait = Math.min(Number(e.details?.retryAfter ?? 5) * 1000, leaseMs(this.env) / 2);
+        setMeta(this.sql, "commit_not_before", String(Date.now() + wait));
+        this.pending.unshift(...ok);
+        return;
+      }
       // The metadata file may or may not exist now: the lake decides, before anyone claims again.
       this.table = undefined;
       const err = isFloeError(e) ? e : new FloeError("storage_unavailable", `commit failed: ${(e as Error).message}`, { cause: e, retryable: true });
@@ -422,6 +463,8 @@ export class TableDO extends DurableObject<Env> {
    */
   async maintain(name: string, req: { actions?: MaintenanceAction[]; dryRun?: boolean; olderThanMs?: number }): Promise<MaintenanceReport> {
     return guard(async () => {
+      setMeta(this.sql, "name", name);
+      if (this.external()) throw new FloeError("invalid_input", `${name} commits through the external catalog ${this.external()!.uri}, which maintains it; Floe's maintenance is off for it`, { details: { table: name } });
       const report = await this.upkeep.run(name, req.actions ?? [...ACTIONS], req);
       await this.schedule(); // jobs it started keep an alarm pending, which resends one whose message is lost
       return report;
@@ -447,6 +490,13 @@ export class TableDO extends DurableObject<Env> {
     return guard(() => this.upkeep.failed(name, id, reason));
   }
 
+  /** Changes through Floe's own catalog are refused for a table another catalog holds: that one is its catalog. */
+  private notExternal(name: string): void {
+    setMeta(this.sql, "name", name);
+    const ext = this.external();
+    if (ext) throw new FloeError("invalid_input", `${name} is held by the external catalog ${ext.uri}: change it there`, { details: { type: "BadRequestException", table: name } });
+  }
+
   /** REST catalog: the table as committed (404 when it does not exist). */
   async catalogLoad(name: string): Promise<LoadedTable> {
     return guard(() => this.catalog.load(name));
@@ -454,17 +504,24 @@ export class TableDO extends DurableObject<Env> {
 
   /** REST catalog: a commit an engine sent (see `TableCatalog.commit`). */
   async catalogCommit(name: string, commit: TableCommit): Promise<LoadedTable> {
-    return guard(() => this.catalog.commit(name, commit));
+    return guard(async () => {
+      this.notExternal(name);
+      return this.catalog.commit(name, commit);
+    });
   }
 
   /** REST catalog: registers a metadata file already in the bucket as this table. */
   async catalogRegister(name: string, metadataLocation: string): Promise<LoadedTable> {
-    return guard(() => this.catalog.register(name, metadataLocation));
+    return guard(async () => {
+      this.notExternal(name);
+      return this.catalog.register(name, metadataLocation);
+    });
   }
 
   /** REST catalog: drops the table (deleting its files with `purge`); this object starts over, empty. */
   async catalogDrop(name: string, purge: boolean): Promise<{ deleted: number; kept: string | null }> {
     return guard(async () => {
+      this.notExternal(name);
       const r = await this.catalog.drop(name, purge);
       this.table = undefined;
       this.migrate();
@@ -495,7 +552,8 @@ export class TableDO extends DurableObject<Env> {
     const days = Number(this.config().properties["floe.dedupe-window-days"] ?? 7);
     pruneKeys(this.sql, now, (Number.isFinite(days) && days > 0 ? days : 7) * DAY_MS);
     setMeta(this.sql, "next_prune_at", String(now + DAY_MS / 24));
-    await this.upkeep.onAlarm(now);
+    // A table in an external catalog is maintained by that catalog.
+    if (getMeta(this.sql, "name") && !this.external()) await this.upkeep.onAlarm(now);
     await this.schedule();
   }
 }

@@ -4,6 +4,7 @@ import { currentSchema, currentSnapshot, defaultSpec } from "../iceberg/metadata
 import type { LoadedTable, TableLocation } from "../iceberg/table.js";
 import type { PartitionSpec, Schema } from "../iceberg/types.js";
 import { compactionStatus } from "./compactions.js";
+import { externalOutcomes, type ExternalOutcomes } from "./external.js";
 import { getMeta } from "./keys.js";
 import { uploadCounts, type UploadState } from "./uploads-ledger.js";
 
@@ -35,6 +36,8 @@ export interface TableInfo {
   partitionSpec: PartitionSpec | null;
   /** Where the table's files are written (`uri`), and their store key prefix (`key`): also before it exists. */
   location: TableLocation;
+  /** The external REST catalog the table commits through (and what its commits met), or null for the lake's own layout. */
+  externalCatalog: ({ uri: string } & ExternalOutcomes) | null;
   /** `s3://…/metadata/vN.metadata.json`: what to hand an engine (or a catalog). */
   metadataLocation: string | null;
   /** A decimal string: snapshot ids are 64-bit, beyond JSON's exact integers. */
@@ -75,7 +78,7 @@ export function maintenanceStateOf(sql: SqlStorage): MaintenanceState {
   };
 }
 
-export function tableStatus(name: string, config: TableConfig, t: LoadedTable | null, sql: SqlStorage, location: TableLocation): TableInfo {
+export function tableStatus(name: string, config: TableConfig, t: LoadedTable | null, sql: SqlStorage, location: TableLocation, external?: string): TableInfo {
   const snap = t ? currentSnapshot(t.metadata) : undefined;
   const lastCommit = Number(getMeta(sql, "last_commit_at") ?? 0);
   const raw = getMeta(sql, "last_maintenance");
@@ -95,6 +98,7 @@ export function tableStatus(name: string, config: TableConfig, t: LoadedTable | 
     lastColumnId: t ? t.metadata["last-column-id"] : 0,
     partitionSpec: t ? defaultSpec(t.metadata) : null,
     location,
+    externalCatalog: external ? { uri: external, ...externalOutcomes(sql) } : null,
     metadataLocation: t?.metadataLocation ?? null,
     currentSnapshotId: snap ? String(snap["snapshot-id"]) : null,
     totalRecords: Number(snap?.summary["total-records"] ?? 0),

@@ -1,4 +1,5 @@
 import { lakeConfig, type Env } from "../config.js";
+import { FloeError } from "../errors.js";
 import { faultyStore, parseFaults } from "../faults.js";
 import { tableLocation, type TableLocation } from "../iceberg/table.js";
 import type { TableName } from "../names.js";
@@ -28,4 +29,21 @@ export function bindingStore(env: Env): ObjectStore {
 export function locationOf(env: Env, name: TableName): TableLocation {
   const cfg = lakeConfig(env);
   return tableLocation(cfg.LAKE_BUCKET, cfg.WAREHOUSE, name.namespace, name.table);
+}
+
+/** The store key of an `s3://{bucket}/…` (or `s3a://`) URI in the lake's bucket; anything else is refused. */
+export function keyInBucket(bucket: string, uri: string, what: string): string {
+  const prefix = `s3://${bucket}/`;
+  const alt = `s3a://${bucket}/`;
+  const key = uri.startsWith(prefix) ? uri.slice(prefix.length) : uri.startsWith(alt) ? uri.slice(alt.length) : undefined;
+  if (!key || key.split("/").some((p) => p === ".." || p === ".")) {
+    throw new FloeError("invalid_input", `${what} ${uri} is not in the lake's bucket (s3://${bucket}/…)`, { details: { type: "BadRequestException", location: uri } });
+  }
+  return key;
+}
+
+/** A table location (a URI in the lake's bucket, without a trailing slash) and its key prefix. */
+export function locationInBucket(bucket: string, uri: string): TableLocation {
+  const clean = uri.replace(/\/+$/, "");
+  return { uri: clean, key: keyInBucket(bucket, clean, "the table's location") };
 }

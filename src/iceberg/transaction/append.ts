@@ -1,3 +1,4 @@
+import type { MetadataCatalog } from "../metadata-catalog.js";
 import { FloeError } from "../../errors.js";
 import type { ObjectStore } from "../../storage/object-store.js";
 import type { Update } from "../commit.js";
@@ -101,7 +102,7 @@ export interface AppendResult {
  * @example
  * const { snapshotId } = await appendFiles(store, loc, files, { summary: { "floe.batch-ids": id } });
  */
-export async function appendFiles(store: ObjectStore, loc: TableLocation, files: readonly DataFile[], opts: AppendOptions & { base?: LoadedTable; maxAttempts?: number } = {}): Promise<AppendResult> {
+export async function appendFiles(store: ObjectStore, loc: TableLocation, files: readonly DataFile[], opts: AppendOptions & { base?: LoadedTable; maxAttempts?: number; catalog?: MetadataCatalog } = {}): Promise<AppendResult> {
   let start: { startSchemaId: number; startLastColumnId: number } | undefined;
   const r: Committed<AppendChange> = await transact(
     store,
@@ -111,7 +112,7 @@ export async function appendFiles(store: ObjectStore, loc: TableLocation, files:
       start ??= { startSchemaId: opts.baseSchemaId ?? t.metadata["current-schema-id"], startLastColumnId: t.metadata["last-column-id"] };
       return planAppend(store, loc, t, files, { ...opts, ...start });
     },
-    { base: opts.base, attempts: opts.maxAttempts, now: opts.now },
+    { base: opts.base, attempts: opts.maxAttempts, now: opts.now, catalog: opts.catalog },
   );
   const change = r.change!;
   return { table: r.table, snapshotId: change.snapshotId, sequenceNumber: change.sequenceNumber, change, base: r.base! };

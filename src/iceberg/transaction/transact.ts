@@ -1,7 +1,8 @@
 import { FloeError, isFloeError } from "../../errors.js";
 import type { ObjectStore } from "../../storage/object-store.js";
 import type { TableCommit } from "../commit.js";
-import { commitTable, loadTable, type LoadedTable, type TableLocation } from "../table.js";
+import { lakeCatalog, type MetadataCatalog } from "../metadata-catalog.js";
+import type { LoadedTable, TableLocation } from "../table.js";
 
 /**
  * A planned change to a table: the commit (requirements and updates, as in the REST spec) and the
@@ -25,26 +26,29 @@ export interface Committed<T extends TableChange> {
 }
 
 /**
- * Plans a change and commits it; when another writer committed first (a requirement failed, or
+ * Plans a change and commits it (to the lake's layout, or `opts.catalog`); when another writer committed first (a requirement failed, or
  * the next metadata version already exists) it re-reads the table and plans again, up to
  * `attempts` times. A refused attempt's files are deleted: the refusal is certain, so nothing
  * references them. Any other failure leaves them (the commit may have landed): at worst orphans.
  */
-export async function transact<T extends TableChange>(store: ObjectStore, loc: TableLocation, plan: Planner<T>, opts: { base?: LoadedTable | null; attempts?: number; now?: () => number } = {}): Promise<Committed<T>> {
+export async function transact<T extends TableChange>(store: ObjectStore, loc: TableLocation, plan: Planner<T>, opts: { base?: LoadedTable | null; attempts?: number; now?: () => number; catalog?: MetadataCatalog } = {}): Promise<Committed<T>> {
   const now = opts.now ?? Date.now;
   const attempts = opts.attempts ?? 5;
-  let base = opts.base !== undefined ? opts.base : await loadTable(store, loc);
+  const catalog = opts.catalog ?? lakeCatalog(store, loc);
+  let base = opts.base !== undefined ? opts.base : await catalog.load();
   for (let attempt = 1; ; attempt++) {
     const change = await plan(base);
     if (!change) return { table: base!, change, base };
     try {
-      const table = await commitTable(store, loc, change.commit, { now: now(), base });
+      const table = await catalog.commit(change.commit, { now: now(), base });
       return { table, change, base };
     } catch (e) {
+      // A refusal (conflict, or a catalog's "slow down") is certain: nothing references these files.
+      if (isFloeError(e, "rate_limited") && change.written.length) await store.delete(change.written).catch(() => undefined);
       if (!isFloeError(e, "commit_conflict")) throw e;
       if (change.written.length) await store.delete(change.written).catch(() => undefined);
       if (attempt >= attempts) throw e;
-      base = await loadTable(store, loc);
+      base = await catalog.load();
     }
   }
 }
