@@ -21,7 +21,7 @@ describe("committing through an external REST catalog (two wrangler devs)", () =
   let floe: FloeDev; // A
 
   beforeAll(async () => {
-    catalog = await startFloe({ FLOE_FAULTS: "catalog-409:0.1,catalog-400-concurrent:0.05,catalog-429:0.1,catalog-503:0.05,catalog-lost-reply:0.1" });
+    catalog = await startFloe({ FLOE_FAULTS: "catalog-409:0.15,catalog-400-concurrent:0.1,catalog-429:0.1,catalog-503:0.1,catalog-lost-reply:0.15" });
     floe = await startFloe({
       S3_ENDPOINT: catalog.s3Endpoint,
       FLOE_EXTERNAL_CATALOG_URI: `${catalog.url}/iceberg`,
@@ -55,7 +55,7 @@ describe("committing through an external REST catalog (two wrangler devs)", () =
     for (let from = 0; from < EVENTS; from += PER_REQUEST) {
       await send(from);
       if ((from / PER_REQUEST) % 5 === 0) await send(from); // a client's retry of the same request
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 800)); // spread over ~25 s: many consumer batches, so many commits
     }
 
     const deadline = Date.now() + 240_000;
