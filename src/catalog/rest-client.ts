@@ -1,7 +1,7 @@
 import type { Env } from "../config.js";
 import { FloeError, isFloeError } from "../errors.js";
 import type { TableCommit, Update } from "../iceberg/commit.js";
-import { parseMetadata, serializeMetadata, type TableMetadata } from "../iceberg/metadata.js";
+import { parseMetadata, serializeMetadata, stringifyExact, type TableMetadata } from "../iceberg/metadata.js";
 import type { MetadataCatalog } from "../iceberg/metadata-catalog.js";
 import type { LoadedTable } from "../iceberg/table.js";
 import type { TableName } from "../names.js";
@@ -110,7 +110,7 @@ export class RestTableCatalog implements MetadataCatalog {
 
   async commit(commit: TableCommit): Promise<LoadedTable> {
     if (commit.requirements.some((q) => q.type === "assert-create")) return this.create(commit.updates);
-    const body = wire({ identifier: { namespace: [this.name.namespace], name: this.name.table }, ...commit });
+    const body = stringifyExact({ identifier: { namespace: [this.name.namespace], name: this.name.table }, ...commit });
     let r: Reply;
     try {
       r = await this.call("POST", await this.tablePath(), body);
@@ -155,12 +155,6 @@ function loaded(text: string): LoadedTable {
   const metadata = parseMetadata(serializeMetadata(o.metadata));
   if (metadata["format-version"] !== 2) throw new FloeError("misconfigured", `the external catalog's table is format version ${metadata["format-version"]}; Floe writes format 2 tables`);
   return { metadata, version: 0, metadataKey: "", metadataLocation: o["metadata-location"], metadataBytes: text.length };
-}
-
-/** A commit as JSON, 64-bit ids written exactly. */
-export function wire(v: unknown): string {
-  const token = `@@big${Math.random().toString(36).slice(2)}:`;
-  return JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? `${token}${x}` : x)).replace(new RegExp(`"${token}(-?\\d+)"`, "g"), "$1");
 }
 
 function errorOf(r: Reply): { type: string; message: string } {

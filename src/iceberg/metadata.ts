@@ -81,8 +81,13 @@ const BIGINT_KEYS = new Set(["snapshot-id", "parent-snapshot-id", "current-snaps
  * out through a placeholder that is unique to this call.
  */
 export function serializeMetadata(m: TableMetadata): string {
+  return stringifyExact(m);
+}
+
+/** JSON.stringify, with bigints written as exact JSON integers (commits sent to a REST catalog too). */
+export function stringifyExact(v: unknown): string {
   const token = `\u0001big${Math.random().toString(36).slice(2)}:`;
-  const text = JSON.stringify(m, (_k, v) => (typeof v === "bigint" ? `${token}${v}` : v));
+  const text = JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? `${token}${x}` : x));
   const escaped = JSON.stringify(token).slice(1, -1).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   return text.replace(new RegExp(`"${escaped}(-?\\d+)"`, "g"), "$1");
 }

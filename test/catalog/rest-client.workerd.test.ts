@@ -1,6 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { RestTableCatalog, wire } from "../../src/catalog/rest-client.js";
+import { RestTableCatalog } from "../../src/catalog/rest-client.js";
+import { stringifyExact as wire } from "../../src/iceberg/metadata.js";
 import { FloeError } from "../../src/errors.js";
 import { createTable } from "../../src/iceberg/transaction/create-table.js";
 import type { TableCommit } from "../../src/iceberg/commit.js";
@@ -32,17 +33,17 @@ describe("RestTableCatalog", () => {
   it("creates (namespace too), loads, and commits with 64-bit ids exact; a stale commit is a conflict", async () => {
     const c = new RestTableCatalog(cfg, parseTableName("ext.t"), serve);
     expect(await c.load()).toBeNull();
-    const t = await c.commit(create(), { now: Date.now(), base: null });
+    const t = await c.commit(create());
     expect(t.metadata.location).toBe("s3://floe-lake/warehouse/ext/t");
     const big = 9_000_000_000_000_000_123n;
-    const after = await c.commit(snapshotCommit(null, big, 1), { now: Date.now(), base: t });
+    const after = await c.commit(snapshotCommit(null, big, 1));
     expect(after.metadata["current-snapshot-id"]).toBe(big);
     expect((await c.load())!.metadata.snapshots[0]["snapshot-id"]).toBe(big);
-    const stale = await c.commit(snapshotCommit(null, 5n, 2), { now: Date.now(), base: t }).catch((e) => e);
+    const stale = await c.commit(snapshotCommit(null, 5n, 2)).catch((e) => e);
     expect(stale).toBeInstanceOf(FloeError);
     expect(stale.code).toBe("commit_conflict");
     // Created again by another writer meanwhile: the existing table is loaded.
-    const again = await new RestTableCatalog(cfg, parseTableName("ext.t"), serve).commit(create(), { now: Date.now(), base: null });
+    const again = await new RestTableCatalog(cfg, parseTableName("ext.t"), serve).commit(create());
     expect(again.metadata["current-snapshot-id"]).toBe(big);
   });
 
@@ -51,9 +52,12 @@ describe("RestTableCatalog", () => {
       if ((init?.method ?? "GET") !== "POST" || !String(input).includes("/tables/")) return serve(input, init);
       return new Response(body, { status, headers });
     };
-    const commitWith = async (http: typeof fetch) => {
+    const commitWith = async (http: typeof fetch): Promise<FloeError> => {
       const c = new RestTableCatalog(cfg, parseTableName("ext.t"), http);
-      return c.commit(snapshotCommit(1n, 2n, 9), { now: Date.now(), base: null }).catch((e) => e as FloeError);
+      return c.commit(snapshotCommit(1n, 2n, 9)).then(
+        () => expect.unreachable("the commit was not refused") as never,
+        (e) => e as FloeError,
+      );
     };
     expect((await commitWith(answer(400, JSON.stringify({ error: { message: "Concurrent update to table", type: "ConcurrentUpdateError", code: 400 } })))).code).toBe("commit_conflict");
     const slow = await commitWith(answer(429, "slow down", { "Retry-After": "60" }));

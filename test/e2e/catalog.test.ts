@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { TableCommit } from "../../src/iceberg/commit.js";
 import { parseMetadata, serializeMetadata, type TableMetadata } from "../../src/iceberg/metadata.js";
 import { parseExactJson } from "../../src/catalog/requests.js";
+import { stringifyExact as wire } from "../../src/iceberg/metadata.js";
 import { compileRowConverter } from "../../src/iceberg/rows.js";
 import { currentSchema, defaultSpec } from "../../src/iceberg/metadata.js";
 import type { LoadedTable, TableLocation } from "../../src/iceberg/table.js";
@@ -252,8 +253,6 @@ describe("Iceberg REST catalog under /iceberg", () => {
     }
   }
 
-  /** A commit as JSON, 64-bit ids written exactly (as a Java engine sends them). */
-  const wire = (commit: TableCommit, identifier?: { namespace: string[]; name: string }) => JSON.stringify({ ...(identifier ? { identifier } : {}), ...commit }, (_k, v) => (typeof v === "bigint" ? `@@${v}@@` : v)).replace(/"@@(-?\d+)@@"/g, "$1");
 
   test("Floe's ingest and an engine's commits interleave on one table: every row once, read by icebird and DuckDB", async () => {
     const id = { namespace: [NS], name: "events" };
