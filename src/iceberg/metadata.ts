@@ -97,8 +97,32 @@ export function stringifyExact(v: unknown): string {
  * source text, so ids above 2^53 (written by Java engines) survive as bigint.
  */
 export function parseMetadata(text: string): TableMetadata {
-  return JSON.parse(text, function (this: unknown, key: string, value: unknown, ctx?: { source?: string }) {
+  const m = JSON.parse(text, function (this: unknown, key: string, value: unknown, ctx?: { source?: string }) {
     if (BIGINT_KEYS.has(key) && typeof value === "number") return BigInt(ctx?.source ?? value);
     return value;
-  } as (this: unknown, key: string, value: unknown) => unknown) as TableMetadata;
+  } as (this: unknown, key: string, value: unknown) => unknown) as Partial<TableMetadata> & Record<string, unknown>;
+  return withDefaults(m);
+}
+
+/**
+ * Fills what the spec lets a format 2 writer leave out (other engines do: icebird writes no
+ * `snapshots`, `refs` or logs for a new table), so that the core always sees the whole shape.
+ * A `current-snapshot-id` without `refs` means `main` points there (spec: "refs" default).
+ */
+function withDefaults(m: Partial<TableMetadata> & Record<string, unknown>): TableMetadata {
+  const current = typeof m["current-snapshot-id"] === "bigint" ? m["current-snapshot-id"] : NO_SNAPSHOT;
+  const refs = m.refs ?? (current !== NO_SNAPSHOT ? { [MAIN_BRANCH]: { "snapshot-id": current, type: "branch" as const } } : {});
+  const specs = m["partition-specs"] ?? [];
+  return {
+    ...m,
+    properties: m.properties ?? {},
+    "current-snapshot-id": current,
+    snapshots: m.snapshots ?? [],
+    "snapshot-log": m["snapshot-log"] ?? [],
+    "metadata-log": m["metadata-log"] ?? [],
+    "sort-orders": m["sort-orders"] ?? [{ "order-id": 0, fields: [] }],
+    "default-sort-order-id": m["default-sort-order-id"] ?? 0,
+    "last-partition-id": m["last-partition-id"] ?? Math.max(999, ...specs.flatMap((s) => s.fields.map((f) => f["field-id"]))),
+    refs,
+  } as TableMetadata;
 }

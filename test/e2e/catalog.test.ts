@@ -1,3 +1,5 @@
+import { ByteWriter } from "hyparquet-writer";
+import { icebergCreate } from "icebird";
 import { IcebergError, IcebergRestCatalog } from "iceberg-js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { TableCommit } from "../../src/iceberg/commit.js";
@@ -371,6 +373,39 @@ describe("Iceberg REST catalog under /iceberg", () => {
     expect((await dev.lake.list(`${key}/`)).objects).toHaveLength(0);
     const gone = await admin.loadTable({ namespace: [NS], name: "staged" }).catch((e) => e);
     expect(gone.status).toBe(404);
+  }, 120_000);
+
+  test("a table another engine created (icebird) is registered, and Floe ingests into it keeping its field ids and location", async () => {
+    // icebird writes the table's first metadata file (its own shape: no snapshots, refs or logs) and a version hint.
+    const url = `s3://${LAKE.bucket}/foreign/orders`;
+    const writers = new Map<string, ByteWriter>();
+    await icebergCreate({
+      tableUrl: url,
+      writerFactory: (u: string) => {
+        const w = new ByteWriter();
+        writers.set(u, w);
+        return w;
+      },
+      schema: { type: "struct", "schema-id": 0, fields: [{ id: 7, name: "order_id", type: "long", required: false }, { id: 9, name: "note", type: "string", required: false }] },
+    } as never);
+    for (const [u, w] of writers) await dev.lake.put(u.replace(`https://${LAKE.bucket}.s3.amazonaws.com/`, ""), w.getBytes());
+    const reg = await admin.registerTable({ namespace: [NS] }, { name: "foreign_orders", "metadata-location": `${url}/metadata/v1.metadata.json` });
+    expect(reg.location).toBe(url);
+
+    const body = [{ order_id: 1, note: "a" }, { order_id: 2, note: "b", extra: true }, { order_id: 3 }].map((r) => JSON.stringify(r)).join("\n");
+    const r = await dev.call(`/v1/tables/${NS}.foreign_orders/events`, { method: "POST", headers: { Authorization: `Bearer ${INGEST_TOKEN}`, "Content-Type": "application/x-ndjson" }, body });
+    expect(r.status).toBe(202);
+    const deadline = Date.now() + 60_000;
+    let t = await exactTable("foreign_orders");
+    while (Number(t.metadata.snapshots.at(-1)?.summary["total-records"] ?? 0) < 3 && Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 500));
+      t = await exactTable("foreign_orders");
+    }
+    expect(t.metadata.location).toBe(url);
+    expect(t.metadataLocation.startsWith(`${url}/metadata/`)).toBe(true);
+    expect(currentSchema(t.metadata).fields.map((f) => [f.name, f.id])).toEqual([["order_id", 7], ["note", 9], ["extra", 10]]);
+    const rows = await icebirdRows(dev, t.metadataLocation);
+    expect(rows.map((x) => [Number(x.order_id), x.note ?? null, x.extra ?? null]).sort()).toEqual([[1, "a", null], [2, "b", true], [3, null, null]]);
   }, 120_000);
 
   test("every response matched the spec's OpenAPI document", () => {
