@@ -51,10 +51,21 @@ class MemoryBucket {
     const b = this.objects.get(key);
     return b ? { key, size: b.byteLength } : null;
   }
-  async list({ prefix = "", cursor, limit = 1000 }) {
+  async list({ prefix = "", cursor, limit = 1000, delimiter }) {
     const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix) && (!cursor || k > cursor)).sort();
+    if (delimiter) {
+      // As R2 does: keys below the next delimiter fold into one `delimitedPrefixes` entry.
+      const prefixes = new Set();
+      const direct = keys.filter((k) => {
+        const at = k.indexOf(delimiter, prefix.length);
+        if (at === -1) return true;
+        prefixes.add(k.slice(0, at + delimiter.length));
+        return false;
+      });
+      return { objects: direct.map((key) => ({ key, size: this.objects.get(key).byteLength, httpEtag: '"x"', uploaded: this.written.get(key) ?? new Date() })), delimitedPrefixes: [...prefixes], truncated: false };
+    }
     const page = keys.slice(0, limit);
-    return { objects: page.map((key) => ({ key, size: this.objects.get(key).byteLength, httpEtag: '"x"', uploaded: this.written.get(key) ?? new Date() })), truncated: keys.length > limit, cursor: page.at(-1) };
+    return { objects: page.map((key) => ({ key, size: this.objects.get(key).byteLength, httpEtag: '"x"', uploaded: this.written.get(key) ?? new Date() })), delimitedPrefixes: [], truncated: keys.length > limit, cursor: page.at(-1) };
   }
   async delete(keys) {
     for (const k of [keys].flat()) this.objects.delete(k);
@@ -103,6 +114,12 @@ export function nodeEnv(bundle) {
   env.TABLES = {
     idFromName: (name) => name,
     get: (id) => objects.get(id) ?? objects.set(id, new bundle.TableDO(objectState(), env)).get(id),
+  };
+  // The catalog's directory, which a table object tells when it creates a table.
+  const catalogs = new Map();
+  env.CATALOG = {
+    idFromName: (name) => name,
+    get: (id) => catalogs.get(id) ?? catalogs.set(id, new bundle.CatalogDO(objectState(), env)).get(id),
   };
   return env;
 }
