@@ -42,8 +42,7 @@ export function fires(faults: Map<string, number>, point: FaultPoint): boolean {
 
 /** Throws an injected crash at `point` with the configured probability. */
 export function maybeFail(faults: Map<string, number>, point: FaultPoint): void {
-  const p = faults.get(point);
-  if (p !== undefined && Math.random() < p) throw new InjectedCrash(`injected fault: ${point}`);
+  if (fires(faults, point)) throw new InjectedCrash(`injected fault: ${point}`);
 }
 
 /** A store whose puts fail (before writing anything) with the `s3-put` probability. */

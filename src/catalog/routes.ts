@@ -121,8 +121,9 @@ function tableConfig(c: Ctx): { config: Record<string, string>; credentials?: { 
   return { config, credentials: [{ prefix: `s3://${lakeConfig(c.env).LAKE_BUCKET}/`, config }] };
 }
 
-function json(c: Ctx, text: string, status: 200 = 200, headers: Record<string, string> = {}): Response {
-  return c.body(text, status, { "Content-Type": "application/json", ...headers });
+/** A JSON body already serialized (with exact 64-bit ids), answered 200. */
+function json(c: Ctx, text: string, headers: Record<string, string> = {}): Response {
+  return c.body(text, 200, { "Content-Type": "application/json", ...headers });
 }
 
 async function loadResponse(c: Ctx, t: LoadedTable | { metadataLocation: null; metadata: LoadedTable["metadata"] }): Promise<Response> {
@@ -130,7 +131,7 @@ async function loadResponse(c: Ctx, t: LoadedTable | { metadataLocation: null; m
   const metadata = refs ? refsOnly(t.metadata) : t.metadata;
   const text = loadResultText({ metadataLocation: t.metadataLocation, metadata, ...tableConfig(c) });
   if (!t.metadataLocation) return json(c, text);
-  return json(c, text, 200, { ETag: await etagOf(t.metadataLocation, refs ? "refs" : "all") });
+  return json(c, text, { ETag: await etagOf(t.metadataLocation, refs ? "refs" : "all") });
 }
 
 catalog.get("/v1/config", (c) => c.json(catalogConfig(c.env, c.req.query("warehouse"))));

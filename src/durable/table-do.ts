@@ -108,12 +108,17 @@ export class TableDO extends DurableObject<Env> {
       setTable: (t) => (this.table = t),
       serial: (fn) => this.serial(fn),
       committed: async (t) => {
-        setMeta(this.sql, "metadata_location", t.metadataLocation);
-        setMeta(this.sql, "commits_since_maintenance", String(Number(getMeta(this.sql, "commits_since_maintenance") ?? 0) + 1));
+        this.noteCommit(t);
         await this.schedule();
       },
     });
     ctx.blockConcurrencyWhile(async () => this.migrate());
+  }
+
+  /** What the object remembers of each commit, whoever made it: the metadata file, and one more commit for automatic maintenance. */
+  private noteCommit(t: LoadedTable): void {
+    setMeta(this.sql, "metadata_location", t.metadataLocation);
+    setMeta(this.sql, "commits_since_maintenance", String(Number(getMeta(this.sql, "commits_since_maintenance") ?? 0) + 1));
   }
 
   private migrate(): void {
@@ -170,7 +175,7 @@ export class TableDO extends DurableObject<Env> {
       setMeta(this.sql, "name", name);
       this.table = await this.port().load();
       this.adoptLocation(this.table);
-      await this.reconcile();
+      await this.reconcile(this.table);
       await this.catalog.recatalog(name);
     }
     return this.table;
@@ -179,12 +184,13 @@ export class TableDO extends DurableObject<Env> {
   /**
    * A commit whose metadata file may exist though its keys were not marked (the object died, or
    * the store failed after writing): the lake decides. Batches named in any snapshot's
-   * `floe.batch-ids` are committed; the others' claims stand until their leases end.
+   * `floe.batch-ids` are committed; the others' claims stand until their leases end. `fresh`: the
+   * table as just loaded, so that it is not read twice.
    */
-  private async reconcile(): Promise<void> {
+  private async reconcile(fresh?: LoadedTable | null): Promise<void> {
     const doubt = JSON.parse(getMeta(this.sql, "in_doubt") ?? "[]") as string[];
     if (!doubt.length) return;
-    const t = await this.port().load();
+    const t = fresh !== undefined ? fresh : await this.port().load();
     this.table = t;
     const landed = new Set((t?.metadata.snapshots ?? []).flatMap((s) => (s.summary["floe.batch-ids"] ?? "").split(",")));
     const found = doubt.filter((b) => landed.has(b));
@@ -194,8 +200,12 @@ export class TableDO extends DurableObject<Env> {
     });
   }
 
+  private status(name: string, config: TableConfig, t: LoadedTable | null): TableInfo {
+    return tableStatus(name, config, t, this.sql, this.location(), this.external()?.uri);
+  }
+
   async info(name: string): Promise<TableInfo> {
-    return guard(async () => tableStatus(name, this.config(), await this.loaded(name), this.sql, this.location(), this.external()?.uri));
+    return guard(async () => this.status(name, this.config(), await this.loaded(name)));
   }
 
   /** `PUT /v1/tables/{table}`: creates the table or alters its schema (evolution rules), config and properties. */
@@ -225,7 +235,7 @@ export class TableDO extends DurableObject<Env> {
       if (req.properties) await this.apply(updateProperties(this.table!.metadata, req.properties));
     }
     setMeta(this.sql, "config", JSON.stringify(config));
-    return tableStatus(name, config, this.table ?? null, this.sql, this.location(), this.external()?.uri);
+    return this.status(name, config, this.table ?? null);
   }
 
   /**
@@ -247,7 +257,7 @@ export class TableDO extends DurableObject<Env> {
       const u = unionByName(currentSchema(t.metadata), shape, t.metadata["last-column-id"], { inferred: true });
       if (u.changed) await this.apply(updateSchema(t.metadata, u.schema, u.lastColumnId));
     }
-    return tableStatus(name, config, this.table ?? null, this.sql, this.location(), this.external()?.uri);
+    return this.status(name, config, this.table ?? null);
   }
 
   /**
@@ -272,7 +282,7 @@ export class TableDO extends DurableObject<Env> {
       if (!base || t.metadata["current-schema-id"] !== base.schemaId || t.metadata["last-column-id"] !== base.lastColumnId) throw moved();
       await this.apply(updateSchema(t.metadata, schema, maxFieldId(schema)));
     }
-    return tableStatus(name, config, this.table ?? null, this.sql, this.location(), this.external()?.uri);
+    return this.status(name, config, this.table ?? null);
   }
 
   /** Refuses to auto-create a table when the deployment does not, unless `PUT` configured it. */
@@ -285,7 +295,7 @@ export class TableDO extends DurableObject<Env> {
     const loc = this.location();
     this.table = await this.port().commit(createTable({ location: loc.uri, schema, spec: specFor(schema, config.partitionBy), properties: config.properties }), { now: Date.now(), base: null });
     if (this.external()) this.adoptLocation(this.table);
-    else setMeta(this.sql, "location", JSON.stringify(loc));
+    else setMeta(this.sql, "location", JSON.stringify(loc)); // pinned: a later drop moves the name, not this table
     await this.catalog.cataloged(this.name(), true);
   }
 
@@ -315,7 +325,7 @@ export class TableDO extends DurableObject<Env> {
     const r = this.ctx.storage.transactionSync(() => claimKeys(this.sql, batchId, keys, Date.now(), leaseMs(this.env), inDoubt));
     if (r.duplicates) setMeta(this.sql, "duplicates", String(Number(getMeta(this.sql, "duplicates") ?? 0) + r.duplicates));
     await this.schedule();
-    return { fence: r.fence, status: r.status, info: tableStatus(name, this.config(), this.table ?? null, this.sql, this.location(), this.external()?.uri) };
+    return { fence: r.fence, status: r.status, info: this.status(name, this.config(), this.table ?? null) };
   }
 
   /** Step 3: commits a claimed batch's files; batches arriving meanwhile share the next snapshot. */
@@ -377,8 +387,7 @@ export class TableDO extends DurableObject<Env> {
         commitFences(this.sql, ok.map((g) => g.fence), Date.now());
         setMeta(this.sql, "in_doubt", "[]");
         setMeta(this.sql, "last_commit_at", String(Date.now()));
-        setMeta(this.sql, "metadata_location", r.table.metadataLocation);
-        setMeta(this.sql, "commits_since_maintenance", String(Number(getMeta(this.sql, "commits_since_maintenance") ?? 0) + 1));
+        this.noteCommit(r.table);
         for (const g of ok) for (const u of g.uploads) uploadCommitted(this.sql, u.object, u.rows, String(r.snapshotId), Date.now());
       });
       this.table = r.table;
@@ -464,7 +473,8 @@ export class TableDO extends DurableObject<Env> {
   async maintain(name: string, req: { actions?: MaintenanceAction[]; dryRun?: boolean; olderThanMs?: number }): Promise<MaintenanceReport> {
     return guard(async () => {
       setMeta(this.sql, "name", name);
-      if (this.external()) throw new FloeError("invalid_input", `${name} commits through the external catalog ${this.external()!.uri}, which maintains it; Floe's maintenance is off for it`, { details: { table: name } });
+      const ext = this.external();
+      if (ext) throw new FloeError("invalid_input", `${name} commits through the external catalog ${ext.uri}, which maintains it; Floe's maintenance is off for it`, { details: { table: name } });
       const report = await this.upkeep.run(name, req.actions ?? [...ACTIONS], req);
       await this.schedule(); // jobs it started keep an alarm pending, which resends one whose message is lost
       return report;
