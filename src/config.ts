@@ -51,6 +51,8 @@ export interface Env {
   FLOE_LEASE_MS?: string;
   /** Test-only fault injection (see src/faults.ts); never set in production. */
   FLOE_FAULTS?: string;
+  /** How long `?wait=true` waits for the commit by default, in ms (default 30000). */
+  FLOE_WAIT_TIMEOUT_MS?: string;
   /** NDJSON uploads larger than this many bytes are split into ranges of it (default 64 MiB): tests shrink it. */
   FLOE_SPLIT_BYTES?: string;
 }

@@ -19,6 +19,7 @@ import { createTable } from "../iceberg/transaction/create-table.js";
 import { updateProperties } from "../iceberg/transaction/update-properties.js";
 import { updateSchema } from "../iceberg/transaction/update-schema.js";
 import type { Schema, StructType } from "../iceberg/types.js";
+import { log } from "../log.js";
 import { parseTableName } from "../names.js";
 import { lakeStore, locationInBucket, locationOf } from "../storage/lake.js";
 import type { ObjectStore } from "../storage/object-store.js";
@@ -28,6 +29,8 @@ import { countOutcomes } from "./external.js";
 import { tableStatus, type TableConfig, type TableInfo } from "./table-info.js";
 import { TableCatalog } from "./table-catalog.js";
 import { TableUpkeep, type StepLease } from "./table-upkeep.js";
+import { addQuarantined, listQuarantine, markLanded, markReplayed, migrateQuarantine, type NewQuarantined, type QuarantineEntry, type QuarantineQuery } from "./quarantine-ledger.js";
+import { migrateReceipts, pruneReceipts, receiptOf, recordParts, type Receipt, type RequestPart } from "./receipts.js";
 import { knownUploads, listUploads, migrateUploads, replayFailed, seeUpload, uploadCommitted, uploadDeleted, uploadFailed, type UploadEntry, type UploadState } from "./uploads-ledger.js";
 
 
@@ -39,12 +42,19 @@ export interface CommittedUpload {
   rows: number;
 }
 
+/** What a commit carries besides its files: the uploads and the request parts it lands. */
+export interface CommitCarries {
+  uploads?: CommittedUpload[];
+  parts?: RequestPart[];
+}
+
 interface PendingCommit {
   batchId: string;
   fence: number;
   files: DataFile[];
   schemaId: number;
   uploads: CommittedUpload[];
+  parts: RequestPart[];
   resolve: (r: CommitResult) => void;
   reject: (e: unknown) => void;
 }
@@ -125,6 +135,8 @@ export class TableDO extends DurableObject<Env> {
     migrate(this.sql);
     migrateUploads(this.sql);
     migrateCompactions(this.sql);
+    migrateQuarantine(this.sql);
+    migrateReceipts(this.sql);
   }
 
   private lake: ObjectStore | undefined;
@@ -329,10 +341,10 @@ export class TableDO extends DurableObject<Env> {
   }
 
   /** Step 3: commits a claimed batch's files; batches arriving meanwhile share the next snapshot. */
-  commit(name: string, batchId: string, fence: number, files: DataFile[], schemaId: number, uploads: CommittedUpload[] = []): Promise<CommitResult> {
+  commit(name: string, batchId: string, fence: number, files: DataFile[], schemaId: number, carries: CommitCarries = {}): Promise<CommitResult> {
     setMeta(this.sql, "name", name);
     return new Promise((resolve, reject) => {
-      this.pending.push({ batchId, fence, files, schemaId, uploads, resolve, reject: (e) => reject(toRpc(e)) });
+      this.pending.push({ batchId, fence, files, schemaId, uploads: carries.uploads ?? [], parts: carries.parts ?? [], resolve, reject: (e) => reject(toRpc(e)) });
       this.flushing ??= this.flushLoop().finally(() => (this.flushing = undefined));
     });
   }
@@ -389,8 +401,10 @@ export class TableDO extends DurableObject<Env> {
         setMeta(this.sql, "last_commit_at", String(Date.now()));
         this.noteCommit(r.table);
         for (const g of ok) for (const u of g.uploads) uploadCommitted(this.sql, u.object, u.rows, String(r.snapshotId), Date.now());
+        this.landParts(ok.flatMap((g) => g.parts), { snapshotId: String(r.snapshotId), sequenceNumber: r.sequenceNumber });
       });
       this.table = r.table;
+      log("commit", { table: name, snapshotId: r.snapshotId, sequenceNumber: r.sequenceNumber, batchIds: ids, fences: ok.map((g) => g.fence), files: ok.reduce((n, g) => n + g.files.length, 0), ms: Date.now() - now });
       await this.schedule();
       for (const g of ok) g.resolve({ snapshotId: r.snapshotId, sequenceNumber: r.sequenceNumber, metadataLocation: r.table.metadataLocation, groupSize: ok.length });
     } catch (e) {
@@ -460,10 +474,49 @@ export class TableDO extends DurableObject<Env> {
     return this.ctx.storage.transactionSync(() => replayFailed(this.sql, Date.now()));
   }
 
-  /** Counts messages sent to the quarantine, for status. */
-  async quarantined(name: string, n: number): Promise<void> {
+  /** Request parts landed: their receipts, and the quarantine entries they were replays of. */
+  private landParts(parts: RequestPart[], outcome: Parameters<typeof recordParts>[2]): void {
+    recordParts(this.sql, parts, outcome, Date.now());
+    markLanded(this.sql, parts.flatMap((p) => (p.replayOf ? [p.replayOf] : [])), Date.now());
+  }
+
+  /** Request parts whose rows were all found already committed (a redelivery, an idempotent resend, a replay of what had landed). */
+  async settleParts(name: string, parts: RequestPart[]): Promise<void> {
     setMeta(this.sql, "name", name);
-    setMeta(this.sql, "quarantined", String(Number(getMeta(this.sql, "quarantined") ?? 0) + n));
+    this.ctx.storage.transactionSync(() => this.landParts(parts, "duplicate"));
+  }
+
+  /** What became of a request (`GET /v1/requests/{id}`, `?wait=true`), or null when nothing of it is known yet. */
+  async request(name: string, requestId: string, at: number): Promise<Receipt | null> {
+    return guard(async () => {
+      setMeta(this.sql, "name", name);
+      const r = receiptOf(this.sql, requestId);
+      const now = Date.now();
+      if (!r && (at < now - this.dedupeWindowMs() || at > now + 60_000)) {
+        throw new FloeError("not_found", `no request ${requestId} is known: receipts are kept ${this.dedupeWindowMs() / DAY_MS} days`, { details: { requestId } });
+      }
+      return r;
+    });
+  }
+
+  /** Indexes a message sent to the quarantine (and counts it, for status). */
+  async quarantined(name: string, entry: NewQuarantined): Promise<{ id: string; previousKey: string | null }> {
+    setMeta(this.sql, "name", name);
+    return this.ctx.storage.transactionSync(() => {
+      setMeta(this.sql, "quarantined", String(Number(getMeta(this.sql, "quarantined") ?? 0) + 1));
+      return addQuarantined(this.sql, entry, Date.now());
+    });
+  }
+
+  async quarantine(name: string, q: QuarantineQuery): Promise<{ entries: QuarantineEntry[]; next: number | null }> {
+    setMeta(this.sql, "name", name);
+    return listQuarantine(this.sql, q);
+  }
+
+  /** Entries whose messages the replay sent again. */
+  async quarantineReplayed(name: string, ids: string[]): Promise<void> {
+    setMeta(this.sql, "name", name);
+    this.ctx.storage.transactionSync(() => markReplayed(this.sql, ids, Date.now()));
   }
 
   /**
@@ -552,6 +605,12 @@ export class TableDO extends DurableObject<Env> {
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 
+  /** How long event keys (and request receipts) are kept: property `floe.dedupe-window-days`, default 7. */
+  private dedupeWindowMs(): number {
+    const days = Number(this.config().properties["floe.dedupe-window-days"] ?? 7);
+    return (Number.isFinite(days) && days > 0 ? days : 7) * DAY_MS;
+  }
+
   /**
    * Forgets keys older than the dedupe window (property `floe.dedupe-window-days`, default 7), and
    * runs automatic maintenance when it is due (`floe.maintenance.*`).
@@ -559,8 +618,9 @@ export class TableDO extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const now = Date.now();
     // Cheap (indexed deletes), so every alarm prunes, whatever woke it.
-    const days = Number(this.config().properties["floe.dedupe-window-days"] ?? 7);
-    pruneKeys(this.sql, now, (Number.isFinite(days) && days > 0 ? days : 7) * DAY_MS);
+    const window = this.dedupeWindowMs();
+    pruneKeys(this.sql, now, window);
+    pruneReceipts(this.sql, now, window);
     setMeta(this.sql, "next_prune_at", String(now + DAY_MS / 24));
     // A table in an external catalog is maintained by that catalog.
     if (getMeta(this.sql, "name") && !this.external()) await this.upkeep.onAlarm(now);

@@ -1,3 +1,4 @@
+import { quarantineCounts, type QuarantineState } from "./quarantine-ledger.js";
 import type { PartitionBy } from "../iceberg/append-rows.js";
 import { maintenanceSchedule, nextRunAt, type MaintenanceReport, type MaintenanceState } from "../iceberg/maintenance/maintain.js";
 import { currentSchema, currentSnapshot, defaultSpec } from "../iceberg/metadata.js";
@@ -63,7 +64,10 @@ export interface TableInfo {
   };
   lastCommitAt: string | null;
   duplicatesDropped: number;
+  /** Messages ever sent to the quarantine (each time, replays that failed again included). */
   quarantined: number;
+  /** The quarantine's entries by state: waiting (`quarantined`), sent again (`replayed`), `landed`. */
+  quarantine: Record<QuarantineState, number>;
   /** The uploads ledger by state. */
   uploads: Record<UploadState, number>;
 }
@@ -111,6 +115,7 @@ export function tableStatus(name: string, config: TableConfig, t: LoadedTable | 
     lastCommitAt: lastCommit ? new Date(lastCommit).toISOString() : snap ? new Date(snap["timestamp-ms"]).toISOString() : null,
     duplicatesDropped: Number(getMeta(sql, "duplicates") ?? 0),
     quarantined: Number(getMeta(sql, "quarantined") ?? 0),
+    quarantine: quarantineCounts(sql),
     uploads: uploadCounts(sql),
   };
 }

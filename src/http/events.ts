@@ -1,28 +1,64 @@
-import { Hono } from "hono";
-import { autoCreate, maxBodyBytes, type Env } from "../config.js";
+import { createRoute, z } from "@hono/zod-openapi";
+import type { SchemaObject } from "openapi3-ts/oas31";
+import { autoCreate, maxBodyBytes } from "../config.js";
 import { FloeError } from "../errors.js";
-import { parseTableName } from "../names.js";
+import { newRequestId, parseTableName } from "../names.js";
 import { enqueueRows } from "../queue/enqueue.js";
 import { bearer } from "./auth.js";
 import { parseEvents, readBody } from "./body.js";
+import { api, serve, INGEST_ONLY, jsonResponse, refusals, TableParam } from "./openapi.js";
+import { Accepted, answerWhenCommitted, Committed, WaitQuery } from "./receipts.js";
 import { tableInfo } from "./table-cache.js";
 import { validateRows } from "./validate.js";
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+export const events = api();
 
-export const events = new Hono<{ Bindings: Env }>();
+/** The events body is read by `readBody` (size limit, gzip) and parsed by `parseEvents`, so it is described here, not validated by a schema. */
+const EventsBody: SchemaObject = {
+  oneOf: [
+    { type: "object", description: "One event", additionalProperties: true },
+    { type: "array", description: "Events", minItems: 1, items: { type: "object", additionalProperties: true } },
+  ],
+};
 
-/**
- * `POST /v1/tables/{table}/events`: a JSON object, an array of objects, or NDJSON; gzip accepted.
- * Answers 202 only once the events are in the queue (or their body is staged in R2 and a pointer
- * is queued): 202 means durable.
- */
-events.post("/v1/tables/:table/events", bearer("FLOE_INGEST_TOKEN"), async (c) => {
-  const name = parseTableName(c.req.param("table"));
-  const idem = c.req.header("idempotency-key");
-  if (idem !== undefined && !IDEMPOTENCY_KEY.test(idem)) {
-    throw new FloeError("invalid_input", "Idempotency-Key must be 1–255 visible ASCII characters", { details: { header: "Idempotency-Key" } });
-  }
+const route = createRoute({
+  method: "post",
+  path: "/v1/tables/{table}/events",
+  tags: ["Ingest"],
+  summary: "Send events",
+  description:
+    "A JSON object, an array of objects, or NDJSON; `Content-Encoding: gzip` accepted. Every row is checked against the table first: one that does not fit refuses the whole request (nothing accepted), naming row and field. " +
+    "202 means the events are durably queued. With `wait=true` the answer comes once they are committed (200, with the snapshot), or after `timeout` seconds as a 202 with a status URL.",
+  security: INGEST_ONLY,
+  middleware: [bearer("FLOE_INGEST_TOKEN")] as const,
+  request: {
+    params: TableParam,
+    query: WaitQuery,
+    headers: z.object({
+      "idempotency-key": z
+        .string()
+        .regex(/^[\x21-\x7e]{1,255}$/, "Idempotency-Key must be 1–255 visible ASCII characters")
+        .optional()
+        .openapi({ description: "Resending a request with the same key adds its rows once (within the dedupe window)" }),
+    }),
+    body: {
+      required: true,
+      content: {
+        "application/json": { schema: EventsBody },
+        "application/x-ndjson": { schema: { type: "string", description: "One JSON object per line" } },
+      },
+    },
+  },
+  responses: {
+    200: jsonResponse(Committed, "With `wait=true`: the events are committed"),
+    202: jsonResponse(Accepted, "The events are durably queued (or, with `wait=true`, not yet committed when the wait ended)"),
+    ...refusals(400, 401, 404, 413, 415, 429, 503),
+  },
+});
+
+serve(events, route, async (c) => {
+  const name = parseTableName(c.req.valid("param").table);
+  const idem = c.req.valid("header")["idempotency-key"];
   const rows = parseEvents(await readBody(c.req.raw, maxBodyBytes(c.env)), c.req.header("content-type"));
   const info = await tableInfo(c.env, name.full);
   if (!info.exists && !autoCreate(c.env) && !info.configured) {
@@ -30,7 +66,7 @@ events.post("/v1/tables/:table/events", bearer("FLOE_INGEST_TOKEN"), async (c) =
   }
   validateRows(info, rows);
 
-  const requestId = crypto.randomUUID();
+  const requestId = newRequestId(name.full);
   await enqueueRows(c.env, name.full, rows, idem ? `idem:${idem}` : `req:${requestId}`, requestId);
-  return c.json({ accepted: rows.length, requestId }, 202);
+  return answerWhenCommitted(c, c.req.valid("query"), requestId, { accepted: rows.length, requestId });
 });

@@ -1,16 +1,14 @@
-import { Hono } from "hono";
-import { z } from "zod";
-import type { Env } from "../config.js";
+import { createRoute, z } from "@hono/zod-openapi";
 import { CATALOG_OBJECT } from "../durable/catalog-do.js";
 import { FloeError, rpc } from "../errors.js";
 import { parseTransform } from "../iceberg/transforms.js";
 import type { IcebergType, NestedField, StructType } from "../iceberg/types.js";
 import { parseTableName } from "../names.js";
 import { bearer } from "./auth.js";
-import { jsonBody, parseWith } from "./json-body.js";
+import { ADMIN, api, INGEST, jsonLimit, jsonRequest, jsonResponse, refusals, serve, TableParam } from "./openapi.js";
 import { forgetTable, tableInfo } from "./table-cache.js";
 
-export const tables = new Hono<{ Bindings: Env }>();
+export const tables = api();
 
 const PRIMITIVE = /^(boolean|int|long|float|double|date|time|timestamp|timestamptz|string|uuid|binary|decimal\(\s*\d+\s*,\s*\d+\s*\)|fixed\[\s*\d+\s*\])$/;
 
@@ -22,18 +20,57 @@ const TypeSchema: z.ZodType<unknown> = z.lazy(() =>
     z.object({ type: z.literal("list"), element: TypeSchema, "element-required": z.boolean().default(false) }).strict(),
     z.object({ type: z.literal("map"), key: TypeSchema, value: TypeSchema, "value-required": z.boolean().default(false) }).strict(),
   ]),
-);
-const FieldSchema: z.ZodType<unknown> = z.lazy(() => z.object({ name: z.string().min(1).max(256), type: TypeSchema, required: z.boolean().default(false), doc: z.string().optional() }).strict());
+).openapi("IcebergType", { description: "An Iceberg type as in its JSON: a primitive name, or a struct, list or map object (without field ids)" });
+const FieldSchema: z.ZodType<unknown> = z
+  .lazy(() => z.object({ name: z.string().min(1).max(256), type: TypeSchema, required: z.boolean().default(false), doc: z.string().optional() }).strict())
+  .openapi("Field");
 
 const TableRequest = z
   .object({
     schema: z.object({ fields: z.array(FieldSchema).min(1) }).strict().optional(),
-    partitionBy: z.array(z.object({ source: z.string(), transform: z.string().refine((t) => { try { parseTransform(t); return true; } catch { return false; } }, "unknown transform"), name: z.string().optional() }).strict()).optional(),
-    idField: z.string().min(1).optional(),
-    mode: z.enum(["evolve", "strict"]).optional(),
+    partitionBy: z
+      .array(
+        z
+          .object({
+            source: z.string(),
+            transform: z.string().refine((t) => { try { parseTransform(t); return true; } catch { return false; } }, "unknown transform").openapi({ example: "day" }),
+            name: z.string().optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+    idField: z.string().min(1).optional().openapi({ description: "A field whose value is the event key (dedupe across requests)" }),
+    mode: z.enum(["evolve", "strict"]).optional().openapi({ description: "evolve: new fields become columns; strict: rows with unknown fields are refused" }),
     properties: z.record(z.string(), z.string()).optional(),
   })
-  .strict();
+  .strict()
+  .openapi("TableDefinition");
+
+/** The table's status as its Durable Object answers it (src/durable/table-info.ts: `TableInfo`). */
+export const TableInfoBody = z
+  .object({
+    table: z.string(),
+    exists: z.boolean(),
+    configured: z.boolean(),
+    mode: z.enum(["evolve", "strict"]),
+    idField: z.string().nullable(),
+    schema: z.unknown().openapi({ description: "The current Iceberg schema, or null" }),
+    partitionSpec: z.unknown(),
+    properties: z.record(z.string(), z.string()),
+    metadataLocation: z.string().nullable(),
+    currentSnapshotId: z.string().nullable(),
+    totalRecords: z.number(),
+    dataFiles: z.number(),
+    snapshots: z.number(),
+    lastCommitAt: z.string().nullable(),
+    duplicatesDropped: z.number(),
+    quarantined: z.number(),
+    quarantine: z.object({ quarantined: z.number(), replayed: z.number(), landed: z.number() }),
+    uploads: z.record(z.string(), z.number()),
+    maintenance: z.unknown(),
+  })
+  .passthrough()
+  .openapi("TableInfo");
 
 /** Declared fields → the core's struct, ids left at 0 for the table to assign. */
 function toType(t: unknown): IcebergType {
@@ -47,10 +84,21 @@ function toStruct(fields: unknown[]): StructType {
   return { type: "struct", fields: fields.map((f) => { const x = f as { name: string; type: unknown; required: boolean; doc?: string }; const n: NestedField = { id: 0, name: x.name, required: x.required, type: toType(x.type) }; if (x.doc) n.doc = x.doc; return n; }) };
 }
 
-/** `PUT /v1/tables/{table}` (admin): create the table, or change its schema (by the evolution rules), mode, idField, properties. */
-tables.put("/v1/tables/:table", bearer("FLOE_ADMIN_TOKEN"), async (c) => {
-  const name = parseTableName(c.req.param("table"));
-  const req = parseWith(TableRequest, await jsonBody(c.req), "table definition");
+const put = createRoute({
+  method: "put",
+  path: "/v1/tables/{table}",
+  tags: ["Tables"],
+  summary: "Create or change a table",
+  description: "Creates the table, or changes its schema (columns are added by the evolution rules), mode, idField and properties.",
+  security: ADMIN,
+  middleware: [bearer("FLOE_ADMIN_TOKEN"), jsonLimit] as const,
+  request: { params: TableParam, ...jsonRequest(TableRequest, "The table's definition") },
+  responses: { 200: jsonResponse(TableInfoBody, "The table's status after the change"), ...refusals(400, 401, 413, 415) },
+});
+
+serve(tables, put, async (c) => {
+  const name = parseTableName(c.req.valid("param").table);
+  const req = c.req.valid("json");
   const info = await rpc(c.env.TABLES.get(c.env.TABLES.idFromName(name.full)).configure(name.full, {
     schema: req.schema ? toStruct(req.schema.fields) : undefined,
     partitionBy: req.partitionBy,
@@ -62,17 +110,38 @@ tables.put("/v1/tables/:table", bearer("FLOE_ADMIN_TOKEN"), async (c) => {
   return c.json(info, 200);
 });
 
-/** `GET /v1/tables/{table}`: the table's status. */
-tables.get("/v1/tables/:table", bearer("FLOE_INGEST_TOKEN", "FLOE_ADMIN_TOKEN"), async (c) => {
-  const name = parseTableName(c.req.param("table"));
+const get = createRoute({
+  method: "get",
+  path: "/v1/tables/{table}",
+  tags: ["Tables"],
+  summary: "A table's status",
+  description: "Schema, partition spec, rows, files, snapshots, last commit, duplicates dropped, quarantine and uploads by state, maintenance.",
+  security: INGEST,
+  middleware: [bearer("FLOE_INGEST_TOKEN", "FLOE_ADMIN_TOKEN")] as const,
+  request: { params: TableParam },
+  responses: { 200: jsonResponse(TableInfoBody, "The table's status"), ...refusals(400, 401, 404) },
+});
+
+serve(tables, get, async (c) => {
+  const name = parseTableName(c.req.valid("param").table);
   forgetTable(name.full);
   const info = await tableInfo(c.env, name.full);
   if (!info.exists && !info.configured) throw new FloeError("not_found", `table ${name.full} does not exist`, { details: { table: name.full } });
   return c.json(info);
 });
 
-/** `GET /v1/tables`: the tables of the lake, from the catalog's directory (which also knows registered tables). */
-tables.get("/v1/tables", bearer("FLOE_INGEST_TOKEN", "FLOE_ADMIN_TOKEN"), async (c) => {
+const list = createRoute({
+  method: "get",
+  path: "/v1/tables",
+  tags: ["Tables"],
+  summary: "The tables of the lake",
+  description: "From the catalog's directory, which also knows tables registered through the REST catalog.",
+  security: INGEST,
+  middleware: [bearer("FLOE_INGEST_TOKEN", "FLOE_ADMIN_TOKEN")] as const,
+  responses: { 200: jsonResponse(z.object({ tables: z.array(z.object({ table: z.string(), href: z.string() })) }), "The tables, by name"), ...refusals(401) },
+});
+
+serve(tables, list, async (c) => {
   const dir = c.env.CATALOG.get(c.env.CATALOG.idFromName(CATALOG_OBJECT));
   const names: string[] = [];
   for (const ns of (await rpc(dir.listNamespaces(null, 1_000_000))).items) {

@@ -1,8 +1,9 @@
 import type { Env } from "../config.js";
-import type { CommitResult, CommittedUpload } from "../durable/table-do.js";
+import type { CommitCarries, CommitResult } from "../durable/table-do.js";
 import type { TableInfo } from "../durable/table-info.js";
 import { rpc } from "../errors.js";
 import { InjectedCrash, maybeFail, parseFaults } from "../faults.js";
+import { errorText, log } from "../log.js";
 import type { Written } from "./table-writer.js";
 
 /** Something to undo if the commit does not happen: a writer's files, a registered copy. */
@@ -29,11 +30,12 @@ export async function commitBatch(
   table: string,
   keys: string[],
   write: (claim: Claim, aborts: Abortable[]) => Promise<Written | null>,
-  opts: { uploads?: (w: Written) => CommittedUpload[] } = {},
-): Promise<{ claim: Claim; commit: CommitResult | null; written: Written | null }> {
+  carries: (w: Written) => CommitCarries = () => ({}),
+): Promise<{ claim: Claim; commit: CommitResult | null; written: Written | null; batchId: string }> {
   const stub = env.TABLES.get(env.TABLES.idFromName(table));
   const faults = parseFaults(env.FLOE_FAULTS);
   const batchId = crypto.randomUUID();
+  const started = Date.now();
   const claim = await rpc(stub.claim(table, batchId, keys));
   const aborts: Abortable[] = [];
   const giveBack = () => rpc(stub.abandon(table, claim.fence)).catch(() => undefined);
@@ -41,21 +43,27 @@ export async function commitBatch(
   try {
     maybeFail(faults, "after-claim");
     written = await write(claim, aborts);
-    if (!written) return { claim, commit: null, written };
+    if (!written) {
+      log("batch", { table, batchId, fence: claim.fence, keys: keys.length, rows: 0, outcome: "nothing fresh", ms: Date.now() - started });
+      return { claim, commit: null, written, batchId };
+    }
     maybeFail(faults, "after-write");
   } catch (e) {
     if (e instanceof InjectedCrash) throw e;
+    log("batch", { table, batchId, fence: claim.fence, keys: keys.length, outcome: "write failed", error: errorText(e), ms: Date.now() - started }, "warn");
     await Promise.all(aborts.map((a) => a.abort().catch(() => undefined)));
     await giveBack();
     throw e;
   }
   try {
-    const commit = await rpc(stub.commit(table, batchId, claim.fence, written.files, written.schemaId, opts.uploads?.(written) ?? []));
-    return { claim, commit, written };
+    const commit = await rpc(stub.commit(table, batchId, claim.fence, written.files, written.schemaId, carries(written)));
+    log("batch", { table, batchId, fence: claim.fence, keys: keys.length, rows: written.rows, files: written.files.length, snapshotId: commit.snapshotId, groupSize: commit.groupSize, outcome: "committed", ms: Date.now() - started });
+    return { claim, commit, written, batchId };
   } catch (e) {
     // The commit's outcome may be unknown (its metadata written, the answer lost): the files stay,
     // since a snapshot may reference them. The object settles the claim from the lake before giving
     // it back; files of a commit that did not land are orphans that orphan removal deletes.
+    log("batch", { table, batchId, fence: claim.fence, keys: keys.length, outcome: "commit failed", error: errorText(e), ms: Date.now() - started }, "warn");
     await giveBack();
     throw e;
   }

@@ -2,6 +2,7 @@ import { leaseMs, type Env } from "../config.js";
 import type { TableDO } from "../durable/table-do.js";
 import { ClaimStatus } from "../durable/keys.js";
 import type { TableInfo } from "../durable/table-info.js";
+import type { RequestPart } from "../durable/receipts.js";
 import { FloeError, isFloeError, rpc } from "../errors.js";
 import { maybeFail, parseFaults } from "../faults.js";
 import { inferStruct, mergeInferred } from "../iceberg/infer.js";
@@ -116,8 +117,9 @@ async function writeTable(env: Env, table: string, items: Item[]): Promise<void>
   }
   const live = items.filter((it) => !it.dropped);
   const busy = new Set<Item>();
+  let fresh = new Map<Item, Set<number>>();
   await commitBatch(env, table, live.flatMap((it) => it.keys), async (claim, aborts) => {
-    const fresh = freshRows(live, claim.status, busy);
+    fresh = freshRows(live, claim.status, busy);
     if (!fresh.size) return null;
     const writer = new TableWriter(env, table, await ensureShape(env, stub, table, claim.info, fresh));
     aborts.push(writer);
@@ -136,7 +138,10 @@ async function writeTable(env: Env, table: string, items: Item[]): Promise<void>
       }
     }
     return writer.finish();
-  });
+  }, () => ({ parts: [...fresh.keys()].map(partOf) }));
+  // Messages whose rows were all there already: their requests' receipts learn it too.
+  const settled = live.filter((it) => !busy.has(it) && !fresh.has(it) && !it.dropped).map(partOf);
+  if (settled.length) await rpc(stub.settleParts(table, settled));
   maybeFail(parseFaults(env.FLOE_FAULTS), "before-ack");
   for (const it of live) {
     if (busy.has(it)) it.msg.retry({ delaySeconds: Math.ceil(leaseMs(env) / 1000) });
@@ -179,6 +184,12 @@ async function ensureShape(env: Env, stub: DurableObjectStub<TableDO>, table: st
     }
   }
   return shape && (shape.fields.length || !info.exists) ? rpc(stub.ensureSchema(table, shape)) : info;
+}
+
+/** The part of its request a message carries, for the request's receipt. */
+function partOf(it: Item): RequestPart {
+  const m = it.body;
+  return { requestId: m.requestId, part: firstOf(m), rows: m.count, requestRows: m.requestRows ?? m.count, ...(m.replayOf ? { replayOf: m.replayOf } : {}) };
 }
 
 function firstOf(m: RowsMessage): number {

@@ -9,7 +9,7 @@ import { packMessages, type IngestMessage } from "./messages.js";
  * a request is enqueued atomically or not at all. Resolves only once the queue has them.
  */
 export async function enqueueRows(env: Env, table: string, rows: readonly unknown[], keyPrefix: string, requestId: string): Promise<void> {
-  const envelope = { table, requestId, keyPrefix, receivedAt: Date.now() };
+  const envelope = { table, requestId, keyPrefix, receivedAt: Date.now(), requestRows: rows.length };
   const lines = rows.map((r) => JSON.stringify(r));
   const messages = packMessages(lines, envelope);
   if (messages) return send(env, messages);

@@ -16,6 +16,10 @@ const EventsMessage = z.object({
   count: z.number().int().positive(),
   ndjson: z.string(),
   receivedAt: z.number(),
+  /** Rows of the whole request (all its messages): its receipt is committed once they all landed. */
+  requestRows: z.number().int().positive().optional(),
+  /** Set on a message sent again from the quarantine: the entry it came from. */
+  replayOf: z.string().optional(),
 });
 
 /** A request too large to queue: its rows (NDJSON) wait in R2 under `staging/`, and this points at them. */
@@ -28,6 +32,8 @@ const StagedMessage = z.object({
   stagingKey: z.string().startsWith("staging/"),
   count: z.number().int().positive(),
   receivedAt: z.number(),
+  requestRows: z.number().int().positive().optional(),
+  replayOf: z.string().optional(),
 });
 
 /** An object in the lake bucket to ingest: the whole object, or one byte range of a large one. */
@@ -40,6 +46,7 @@ const UploadMessage = z.object({
   size: z.number().int().nonnegative(),
   /** A slice of a large NDJSON object: the lines that start in [start, end). */
   range: z.object({ start: z.number().int().nonnegative(), end: z.number().int().positive(), index: z.number().int().nonnegative(), count: z.number().int().positive() }).optional(),
+  replayOf: z.string().optional(),
 });
 
 /** One step of a table's compaction job (the table's Durable Object knows which step is next). */
