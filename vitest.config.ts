@@ -13,6 +13,8 @@ const TEST_SOURCES = [
 
 export default defineConfig({
   test: {
+    // Floe logs a JSON line per request and batch: shown for failing tests only.
+    silent: "passed-only",
     projects: [
       {
         test: {

@@ -1,20 +1,15 @@
 import { z } from "zod";
 import { FloeError } from "./errors.js";
 import type { IngestMessage } from "./queue/messages.js";
-import type { TableDO } from "./durable/table-do.js";
-import type { SourceDO } from "./durable/source-do.js";
-import type { CatalogDO } from "./durable/catalog-do.js";
 
-/** The Worker's bindings and variables, as wrangler.toml and the secrets define them. */
-export interface Env {
-  LAKE: R2Bucket;
+/**
+ * The Worker's bindings and variables. The bindings and `[vars]` are what `wrangler types` reads
+ * from wrangler.toml (`FloeBindings`, in worker-configuration.d.ts: `npm run types` regenerates it,
+ * CI checks it is current); the rest are secrets and optional settings, which wrangler.toml does not
+ * name, typed here. The queue is typed by its messages.
+ */
+export interface Env extends Omit<FloeBindings, "INGEST"> {
   INGEST: Queue<IngestMessage>;
-  TABLES: DurableObjectNamespace<TableDO>;
-  /** The REST catalog's directory of namespaces and table names (one object). */
-  CATALOG: DurableObjectNamespace<CatalogDO>;
-  LAKE_BUCKET?: string;
-  WAREHOUSE?: string;
-  AUTO_CREATE_TABLES?: string;
   FLOE_INGEST_TOKEN?: string;
   FLOE_ADMIN_TOKEN?: string;
   /** The REST catalog's read-only token, for query engines (optional: without it, only the admin token reads the catalog). */
@@ -42,7 +37,6 @@ export interface Env {
   MAX_BODY_BYTES?: string;
   /** Webhook sources: a JSON array (see src/sources/registry.ts). A secret: it holds signing secrets. */
   FLOE_SOURCES?: string;
-  SOURCES: DurableObjectNamespace<SourceDO>;
   /** Upload routing rules: a JSON array of {prefix, table, format?, gzip?, csv?, after?} (src/uploads/routing.ts). */
   FLOE_UPLOAD_RULES?: string;
   /** The reconciler enqueues unknown uploads older than this (default 300 s; shorter locally). */
