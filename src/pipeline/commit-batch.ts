@@ -30,12 +30,13 @@ export async function commitBatch(
   table: string,
   keys: string[],
   write: (claim: Claim, aborts: Abortable[]) => Promise<Written | null>,
-  carries: (w: Written) => CommitCarries = () => ({}),
+  opts: { carries?: (w: Written) => CommitCarries; log?: () => Record<string, unknown> } = {},
 ): Promise<{ claim: Claim; commit: CommitResult | null; written: Written | null; batchId: string }> {
   const stub = env.TABLES.get(env.TABLES.idFromName(table));
   const faults = parseFaults(env.FLOE_FAULTS);
   const batchId = crypto.randomUUID();
   const started = Date.now();
+  const about = () => ({ table, batchId, ...(opts.log?.() ?? {}) });
   const claim = await rpc(stub.claim(table, batchId, keys));
   const aborts: Abortable[] = [];
   const giveBack = () => rpc(stub.abandon(table, claim.fence)).catch(() => undefined);
@@ -44,26 +45,26 @@ export async function commitBatch(
     maybeFail(faults, "after-claim");
     written = await write(claim, aborts);
     if (!written) {
-      log("batch", { table, batchId, fence: claim.fence, keys: keys.length, rows: 0, outcome: "nothing fresh", ms: Date.now() - started });
+      log("batch", { ...about(), fence: claim.fence, keys: keys.length, rows: 0, outcome: "nothing fresh", ms: Date.now() - started });
       return { claim, commit: null, written, batchId };
     }
     maybeFail(faults, "after-write");
   } catch (e) {
     if (e instanceof InjectedCrash) throw e;
-    log("batch", { table, batchId, fence: claim.fence, keys: keys.length, outcome: "write failed", error: errorText(e), ms: Date.now() - started }, "warn");
+    log("batch", { ...about(), fence: claim.fence, keys: keys.length, outcome: "write failed", error: errorText(e), ms: Date.now() - started }, "warn");
     await Promise.all(aborts.map((a) => a.abort().catch(() => undefined)));
     await giveBack();
     throw e;
   }
   try {
-    const commit = await rpc(stub.commit(table, batchId, claim.fence, written.files, written.schemaId, carries(written)));
-    log("batch", { table, batchId, fence: claim.fence, keys: keys.length, rows: written.rows, files: written.files.length, snapshotId: commit.snapshotId, groupSize: commit.groupSize, outcome: "committed", ms: Date.now() - started });
+    const commit = await rpc(stub.commit(table, batchId, claim.fence, written.files, written.schemaId, opts.carries?.(written) ?? {}));
+    log("batch", { ...about(), fence: claim.fence, keys: keys.length, rows: written.rows, files: written.files.length, snapshotId: commit.snapshotId, groupSize: commit.groupSize, outcome: "committed", ms: Date.now() - started });
     return { claim, commit, written, batchId };
   } catch (e) {
     // The commit's outcome may be unknown (its metadata written, the answer lost): the files stay,
     // since a snapshot may reference them. The object settles the claim from the lake before giving
     // it back; files of a commit that did not land are orphans that orphan removal deletes.
-    log("batch", { table, batchId, fence: claim.fence, keys: keys.length, outcome: "commit failed", error: errorText(e), ms: Date.now() - started }, "warn");
+    log("batch", { ...about(), fence: claim.fence, keys: keys.length, outcome: "commit failed", error: errorText(e), ms: Date.now() - started }, "warn");
     await giveBack();
     throw e;
   }

@@ -138,7 +138,11 @@ async function writeTable(env: Env, table: string, items: Item[]): Promise<void>
       }
     }
     return writer.finish();
-  }, () => ({ parts: [...fresh.keys()].map(partOf) }));
+  }, {
+    carries: () => ({ parts: [...fresh.keys()].map(partOf) }),
+    // The requests a batch carries, so a request's log line leads to its batch, and the batch's to its commit.
+    log: () => ({ messages: live.length, requestIds: [...new Set(live.map((it) => it.body.requestId))].slice(0, 50) }),
+  });
   // Messages whose rows were all there already: their requests' receipts learn it too.
   const settled = live.filter((it) => !busy.has(it) && !fresh.has(it) && !it.dropped).map(partOf);
   if (settled.length) await rpc(stub.settleParts(table, settled));

@@ -113,7 +113,7 @@ async function ingestObject(env: Env, m: UploadMessage): Promise<Outcome> {
         if (written.rows === 0) throw new FloeError("invalid_input", m.size === 0 ? "the object is empty (zero bytes)" : "the object holds no rows");
         return written;
       },
-      (w) => ({ uploads: [{ object, rows: w.rows }] }),
+      { carries: (w) => ({ uploads: [{ object, rows: w.rows }] }), log: () => ({ object, key: m.key, ...(m.range ? { range: `${m.range.index + 1}/${m.range.count}` } : {}) }) },
     );
   } catch (e) {
     // Atomic per object: a file that cannot be read, or whose rows do not fit, is not ingested at

@@ -5,7 +5,7 @@ import type { Env } from "../../src/config.js";
 import { app } from "../../src/http/app.js";
 import { tableLocation } from "../../src/iceberg/table.js";
 import { newRequestId } from "../../src/names.js";
-import { packMessages, type IngestMessage } from "../../src/queue/messages.js";
+import { packMessages, type EventsMessage } from "../../src/queue/messages.js";
 import { quarantine } from "../../src/queue/quarantine.js";
 import { R2Store } from "../../src/storage/r2-store.js";
 import worker from "../../src/worker.js";
@@ -15,7 +15,7 @@ const E = env as unknown as Env;
 const ADMIN = { authorization: "Bearer test-admin-token", "content-type": "application/json" };
 let nextId = 0;
 
-function messagesFor(table: string, rows: unknown[]): IngestMessage[] {
+function messagesFor(table: string, rows: unknown[]): EventsMessage[] {
   const requestId = newRequestId(table);
   return packMessages(rows.map((r) => JSON.stringify(r)), { table, requestId, keyPrefix: `req:${requestId}`, receivedAt: Date.now(), requestRows: rows.length })!;
 }

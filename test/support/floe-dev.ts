@@ -1,3 +1,6 @@
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { icebergRead } from "icebird";
 import { readManifest, readManifestList } from "../../src/iceberg/manifest-read.js";
 import { currentSnapshot, type TableMetadata } from "../../src/iceberg/metadata.js";
@@ -14,6 +17,8 @@ export const LAKE = { bucket: "floe-lake", accessKeyId: "floe-dev-access-key", s
 type PointFetchAtLake = (o: { endpoint: string; accessKeyId: string; secretAccessKey: string }) => () => void;
 const LAKE_FETCH = new URL("../../scripts/lake-fetch.mjs", import.meta.url).href;
 const pointFetchAtLake = async (o: Parameters<PointFetchAtLake>[0]) => ((await import(LAKE_FETCH)) as { pointFetchAtLake: PointFetchAtLake }).pointFetchAtLake(o);
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 export const INGEST_TOKEN = "e2e-ingest-token";
 export const ADMIN_TOKEN = "e2e-admin-token";
@@ -35,8 +40,9 @@ export interface FloeDev extends WranglerDev {
  * too late to pass as a `--var`. Tokens, S3 credentials and the test knobs are passed as vars as
  * well, so the run does not depend on a developer's `.dev.vars` (vars given here override it).
  */
-export async function startFloe(vars: Record<string, string> = {}, opts: { timeoutMs?: number } = {}): Promise<FloeDev> {
+export async function startFloe(vars: Record<string, string> = {}, opts: { timeoutMs?: number; batchTimeoutS?: number } = {}): Promise<FloeDev> {
   let lastError: unknown;
+  const config = opts.batchTimeoutS === undefined ? undefined : consumerConfig(opts.batchTimeoutS);
   // The port is free when picked; another process could take it before wrangler binds (rare): try again then.
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
@@ -45,6 +51,7 @@ export async function startFloe(vars: Record<string, string> = {}, opts: { timeo
     try {
       dev = await startWranglerDev({
         port,
+        config,
         timeoutMs: opts.timeoutMs ?? 90_000,
         vars: {
           FLOE_INGEST_TOKEN: INGEST_TOKEN,
@@ -82,9 +89,27 @@ export async function startFloe(vars: Record<string, string> = {}, opts: { timeo
       if (r.status !== 200) throw new Error(`GET /v1/tables/${table} answered ${r.status}: ${JSON.stringify(r.body)}`);
       return r.body;
     };
-    return { ...dev, lake, call, status };
+    const stop = async () => {
+      await dev.stop();
+      if (config) rmSync(config, { force: true });
+    };
+    return { ...dev, stop, lake, call, status };
   }
   throw lastError;
+}
+
+/**
+ * A copy of wrangler.toml whose ingest consumer waits `seconds` for a batch (instead of 2): a test
+ * can then change a table after events were queued and before the consumer writes them. Kept beside
+ * wrangler.toml (its paths are relative to it) and removed by `stop`.
+ */
+function consumerConfig(seconds: number): string {
+  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const changed = toml.replace(/(queue = "floe-ingest"\nmax_batch_size = \d+\nmax_batch_timeout = )\d+/, `$1${seconds}`);
+  if (changed === toml) throw new Error("wrangler.toml: the floe-ingest consumer's max_batch_timeout was not found");
+  const path = join(ROOT, `.wrangler-e2e-${process.pid}-${Math.random().toString(36).slice(2)}.toml`);
+  writeFileSync(path, changed);
+  return path;
 }
 
 /**

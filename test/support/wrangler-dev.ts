@@ -50,7 +50,7 @@ export async function startWranglerDev(opts: WranglerDevOptions = {}): Promise<W
   const inspectorPort = await freePort();
   const persistTo = mkdtempSync(join(tmpdir(), "floe-wrangler-"));
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)];
-  args.push("--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", "info");
+  args.push("--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", "log");
   if (opts.config) args.push("--config", opts.config);
   for (const [k, v] of Object.entries(opts.vars ?? {})) args.push("--var", `${k}:${v}`);
 
