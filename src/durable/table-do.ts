@@ -220,6 +220,24 @@ export class TableDO extends DurableObject<Env> {
     return guard(async () => this.status(name, this.config(), await this.loaded(name)));
   }
 
+  /** The snapshots the metadata keeps, newest first: ids, times and summaries (the dashboard's history). */
+  async snapshots(name: string): Promise<SnapshotEntry[]> {
+    return guard(async () => {
+      const t = await this.loaded(name);
+      return (t?.metadata.snapshots ?? [])
+        .map((x) => ({
+          snapshotId: String(x["snapshot-id"]),
+          parentId: x["parent-snapshot-id"] === undefined || x["parent-snapshot-id"] === null ? null : String(x["parent-snapshot-id"]),
+          sequenceNumber: Number(x["sequence-number"] ?? 0),
+          timestampMs: Number(x["timestamp-ms"]),
+          committedAt: new Date(Number(x["timestamp-ms"])).toISOString(),
+          operation: x.summary.operation,
+          summary: x.summary,
+        }))
+        .sort((a, b) => b.sequenceNumber - a.sequenceNumber || b.timestampMs - a.timestampMs);
+    });
+  }
+
   /** `PUT /v1/tables/{table}`: creates the table or alters its schema (evolution rules), config and properties. */
   async configure(name: string, req: { schema?: StructType; partitionBy?: PartitionBy[]; idField?: string; mode?: "evolve" | "strict"; properties?: Record<string, string> }): Promise<TableInfo> {
     return guard(() => this.serial(() => this.configureNow(name, req)));
@@ -392,7 +410,7 @@ export class TableDO extends DurableObject<Env> {
       const r = await appendFiles(this.store, this.location(), ok.flatMap((g) => g.files), {
         base: t,
         catalog: this.port(),
-        summary: { "floe.batch-ids": ids.join(","), "floe.claims": String(ok.length) },
+        summary: { "floe.batch-ids": ids.join(","), "floe.claims": String(ok.length), "floe.sources": sourcesOf(ok) },
       });
       maybeFail(parseFaults(this.env.FLOE_FAULTS), "after-metadata");
       this.ctx.storage.transactionSync(() => {
@@ -626,6 +644,27 @@ export class TableDO extends DurableObject<Env> {
     if (getMeta(this.sql, "name") && !this.external()) await this.upkeep.onAlarm(now);
     await this.schedule();
   }
+}
+
+/** One snapshot as `GET /v1/tables/{table}/snapshots` lists it (ids as decimal strings: they are 64-bit). */
+export interface SnapshotEntry {
+  snapshotId: string;
+  parentId: string | null;
+  sequenceNumber: number;
+  timestampMs: number;
+  committedAt: string;
+  operation: string;
+  summary: Record<string, string>;
+}
+
+/** What a group commit carries, for its snapshot's summary: `events` (requests, webhooks), `uploads`, or both. */
+function sourcesOf(group: PendingCommit[]): string {
+  const out = new Set<string>();
+  for (const g of group) {
+    if (g.parts.length) out.add("events");
+    if (g.uploads.length) out.add("uploads");
+  }
+  return [...out].sort().join(",") || "events";
 }
 
 /** Runs an RPC method so that a FloeError reaches the caller whole (see `toRpc`). */

@@ -45,6 +45,8 @@ export interface TableInfo {
   currentSnapshotId: string | null;
   totalRecords: number;
   dataFiles: number;
+  /** Bytes of the current snapshot's data files. */
+  totalBytes: number;
   /** Snapshots the table's metadata keeps (retention bounds it). */
   snapshots: number;
   averageFileBytes: number;
@@ -107,6 +109,7 @@ export function tableStatus(name: string, config: TableConfig, t: LoadedTable | 
     currentSnapshotId: snap ? String(snap["snapshot-id"]) : null,
     totalRecords: Number(snap?.summary["total-records"] ?? 0),
     dataFiles: Number(snap?.summary["total-data-files"] ?? 0),
+    totalBytes: Number(snap?.summary["total-files-size"] ?? 0),
     snapshots: t?.metadata.snapshots.length ?? 0,
     averageFileBytes: Number(snap?.summary["total-data-files"] ?? 0) ? Math.round(Number(snap?.summary["total-files-size"] ?? 0) / Number(snap?.summary["total-data-files"])) : 0,
     smallFiles: lastRun?.files?.smallFiles ?? null,

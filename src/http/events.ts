@@ -6,7 +6,7 @@ import { newRequestId, parseTableName } from "../names.js";
 import { enqueueRows } from "../queue/enqueue.js";
 import { bearer } from "./auth.js";
 import { parseEvents, readBody } from "./body.js";
-import { api, serve, INGEST_ONLY, jsonResponse, refusals, TableParam } from "./openapi.js";
+import { api, serve, INGEST, jsonResponse, refusals, TableParam } from "./openapi.js";
 import { Accepted, answerWhenCommitted, Committed, WaitQuery } from "./receipts.js";
 import { tableInfo } from "./table-cache.js";
 import { validateRows } from "./validate.js";
@@ -29,8 +29,8 @@ const route = createRoute({
   description:
     "A JSON object, an array of objects, or NDJSON; `Content-Encoding: gzip` accepted. Every row is checked against the table first: one that does not fit refuses the whole request (nothing accepted), naming row and field. " +
     "202 means the events are durably queued. With `wait=true` the answer comes once they are committed (200, with the snapshot), or after `timeout` seconds as a 202 with a status URL.",
-  security: INGEST_ONLY,
-  middleware: [bearer("FLOE_INGEST_TOKEN")] as const,
+  security: INGEST,
+  middleware: [bearer("FLOE_INGEST_TOKEN", "FLOE_ADMIN_TOKEN")] as const,
   request: {
     params: TableParam,
     query: WaitQuery,

@@ -61,6 +61,7 @@ export const TableInfoBody = z
     currentSnapshotId: z.string().nullable(),
     totalRecords: z.number(),
     dataFiles: z.number(),
+    totalBytes: z.number(),
     snapshots: z.number(),
     lastCommitAt: z.string().nullable(),
     duplicatesDropped: z.number(),
@@ -148,4 +149,36 @@ serve(tables, list, async (c) => {
     for (const t of (await rpc(dir.listTables(ns, null, 1_000_000))).items) names.push(`${ns}.${t}`);
   }
   return c.json({ tables: names.sort().map((table) => ({ table, href: `/v1/tables/${table}` })) });
+});
+
+const Snapshot = z
+  .object({
+    snapshotId: z.string().openapi({ description: "Decimal: snapshot ids are 64-bit" }),
+    parentId: z.string().nullable(),
+    sequenceNumber: z.number().int(),
+    timestampMs: z.number().int(),
+    committedAt: z.string(),
+    operation: z.string().openapi({ example: "append" }),
+    summary: z.record(z.string(), z.string()).openapi({ description: "The snapshot's summary: added-records, total-records, total-data-files, floe.batch-ids, floe.sources (events, uploads)…" }),
+  })
+  .openapi("Snapshot");
+
+const snapshots = createRoute({
+  method: "get",
+  path: "/v1/tables/{table}/snapshots",
+  tags: ["Tables"],
+  summary: "The table's snapshots",
+  description: "Every snapshot the metadata keeps (retention bounds them), newest first, with its summary: the history of rows and files, and which batches each commit carried.",
+  security: INGEST,
+  middleware: [bearer("FLOE_INGEST_TOKEN", "FLOE_ADMIN_TOKEN")] as const,
+  request: { params: TableParam },
+  responses: { 200: jsonResponse(z.object({ snapshots: z.array(Snapshot) }), "The snapshots"), ...refusals(400, 401, 404) },
+});
+
+serve(tables, snapshots, async (c) => {
+  const name = parseTableName(c.req.valid("param").table);
+  const stub = c.env.TABLES.get(c.env.TABLES.idFromName(name.full));
+  const list = await rpc(stub.snapshots(name.full));
+  if (!list.length && !(await tableInfo(c.env, name.full)).exists) throw new FloeError("not_found", `table ${name.full} does not exist`, { details: { table: name.full } });
+  return c.json({ snapshots: list });
 });
