@@ -85,8 +85,8 @@ function maintenanceText(m) {
   const c = m.compaction ?? {};
   const parts = [m.enabled ? "on" : "off"];
   if (c.running) parts.push(`${c.running} compaction running`);
-  if (m.lastRun?.finishedAt ?? m.lastRun?.at) parts.push(`last run ${ago(m.lastRun.finishedAt ?? m.lastRun.at)}`);
-  else if (m.lastRun) parts.push("ran");
+  if (m.lastRun?.startedAt) parts.push(`last run ${ago(m.lastRun.startedAt)}${m.lastRun.dryRun ? " (dry run)" : ""}`);
+  if (m.enabled && m.nextRunAt) parts.push(`next ${new Date(m.nextRunAt) < new Date() ? "due" : `at ${new Date(m.nextRunAt).toLocaleTimeString()}`}`);
   return parts.join(" · ");
 }
 
@@ -268,7 +268,7 @@ async function tablePage(name, { quiet = false } = {}) {
     ),
   );
 
-  out.append(h("h2", {}, "Rows and files over time"), h("div", { class: "legend" }, h("span", { class: "ok" }, "— rows (left scale)"), h("span", { class: "warn" }, "- - data files (right scale)")), chart(snaps.snapshots));
+  out.append(h("h2", {}, "Rows and files over time"), h("div", { class: "legend" }, h("span", { class: "rows-key" }, "— rows (left scale)"), h("span", { class: "warn" }, "- - data files (right scale)")), chart(snaps.snapshots));
 
   const idOf = new Map();
   const walk = (fields, prefix) => fields.forEach((f) => { idOf.set(f.id, prefix + f.name); if (f.type?.type === "struct") walk(f.type.fields, `${prefix}${f.name}.`); });

@@ -58,7 +58,7 @@ serve(quarantine, list, async (c) => {
 const ReplayRequest = z
   .union([
     z.object({ all: z.literal(true) }).strict(),
-    z.object({ ids: z.array(z.string().min(1).max(200)).min(1).max(1000) }).strict(),
+    z.object({ ids: z.array(z.string().min(1).max(200)).min(1).max(200) }).strict(),
     z.object({ reason: z.string().min(1).max(200) }).strict(),
   ])
   .openapi("ReplayRequest", { description: '`{"all": true}`, `{"ids": [...]}`, or `{"reason": "..."}` (a code, or text the reason contains)' });
@@ -70,7 +70,7 @@ const replay = createRoute({
   summary: "Replay quarantined messages",
   description:
     "Sends the chosen entries' messages back to the queue. Their rows keep their event keys, so what landed before is not added twice (within the dedupe window). " +
-    "An entry becomes `replayed`, then `landed`, or `quarantined` again with its new reason. At most 1,000 entries per call (`more` says if others match).",
+    "An entry becomes `replayed`, then `landed`, or `quarantined` again with its new reason. At most 200 entries per call (`more` says if others match: call again).",
   security: ADMIN,
   middleware: [bearer("FLOE_ADMIN_TOKEN"), jsonLimit] as const,
   request: { params: TableParam, ...jsonRequest(ReplayRequest, "Which entries") },

@@ -15,11 +15,15 @@ export interface ReplayReport {
   replayed: string[];
   /** Entries that could not be (their record is gone or unreadable), with why. */
   skipped: { id: string; reason: string }[];
-  /** True when more entries match than one call replays (1,000): call again. */
+  /** True when more entries match than one call replays (200): call again. */
   more: boolean;
 }
 
-const PER_CALL = 1000;
+/**
+ * Entries per call: each costs a read of its record (and a copy for a staged body) and shares a
+ * send, which keeps a call well inside a Worker's 1,000 subrequests.
+ */
+const PER_CALL = 200;
 
 /**
  * Sends quarantined messages back to the queue, each marked with its entry (`replayOf`), so that it
@@ -38,26 +42,35 @@ export async function replayQuarantine(env: Env, table: string, sel: ReplaySelec
   const { entries, next } = await rpc(stub.quarantine(table, { ...(byId ? { ids: sel.ids } : { state: "quarantined" }), ...("reason" in sel ? { reason: sel.reason } : {}), limit: PER_CALL }));
   const replayed: string[] = [];
   const skipped: { id: string; reason: string }[] = [];
-  const out: { id: string; body: IngestMessage }[] = [];
-  for (const e of entries) {
-    if (e.state === "landed") {
-      skipped.push({ id: e.id, reason: "already landed" });
-      continue;
-    }
-    try {
-      out.push({ id: e.id, body: await messageOf(env, e) });
-    } catch (err) {
-      skipped.push({ id: e.id, reason: errorText(err) });
-    }
-  }
-  for (const chunk of batches(out)) {
+  // Read and sent a sendBatch at a time, so memory holds one batch (256 KB) and one record at most.
+  let chunk: { id: string; body: IngestMessage; bytes: number }[] = [];
+  const flush = async () => {
+    if (!chunk.length) return;
     // Each chunk is marked once sent, so a chunk that fails later leaves only its own entries waiting.
     await env.INGEST.sendBatch(chunk.map((m) => ({ body: m.body }))).catch((err) => {
       throw queueRefusal(err);
     });
     await rpc(stub.quarantineReplayed(table, chunk.map((m) => m.id)));
     replayed.push(...chunk.map((m) => m.id));
+    chunk = [];
+  };
+  for (const e of entries) {
+    if (e.state === "landed") {
+      skipped.push({ id: e.id, reason: "already landed" });
+      continue;
+    }
+    let body: IngestMessage;
+    try {
+      body = await messageOf(env, e);
+    } catch (err) {
+      skipped.push({ id: e.id, reason: errorText(err) });
+      continue;
+    }
+    const bytes = new TextEncoder().encode(JSON.stringify(body)).byteLength + 100;
+    if (chunk.length === BATCH_MESSAGES || chunk.reduce((n, m) => n + m.bytes, 0) + bytes > BATCH_BYTES) await flush();
+    chunk.push({ id: e.id, body, bytes });
   }
+  await flush();
   if (byId) for (const id of sel.ids) if (!entries.some((e) => e.id === id)) skipped.push({ id, reason: "no such entry" });
   log("replay", { table, replayed: replayed.length, skipped: skipped.length, more: next !== null });
   return { replayed, skipped, more: next !== null };
@@ -78,21 +91,4 @@ async function messageOf(env: Env, e: QuarantineEntry): Promise<IngestMessage> {
     return { ...m, stagingKey, replayOf: e.id };
   }
   return { ...m, replayOf: e.id };
-}
-
-/** Messages in groups one `sendBatch` takes (100 messages, 256 KB). */
-function* batches<T extends { body: unknown }>(items: T[]): Generator<T[]> {
-  let chunk: T[] = [];
-  let bytes = 0;
-  for (const it of items) {
-    const n = new TextEncoder().encode(JSON.stringify(it.body)).byteLength + 100;
-    if (chunk.length && (chunk.length === BATCH_MESSAGES || bytes + n > BATCH_BYTES)) {
-      yield chunk;
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(it);
-    bytes += n;
-  }
-  if (chunk.length) yield chunk;
 }
