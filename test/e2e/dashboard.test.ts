@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { until } from "../support/until.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ADMIN_TOKEN, INGEST_TOKEN, startFloe, type FloeDev } from "../support/floe-dev.js";
 
@@ -28,15 +29,6 @@ describe("the dashboard", () => {
     if (r.status >= 400) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body;
   };
-  async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 45_000): Promise<T> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = await fn();
-      if (ok(v)) return v;
-      if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms; last ${JSON.stringify(v).slice(0, 400)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true });
   const text = async (selector: string) => (await page.locator(selector).first().innerText()).trim();
   const en = (n: number) => n.toLocaleString("en-US");

@@ -1,3 +1,4 @@
+import { until } from "../support/until.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { readManifest, readManifestList } from "../../src/iceberg/manifest-read.js";
 import { loadTable } from "../../src/iceberg/table.js";
@@ -26,15 +27,6 @@ describe("the operator's view", () => {
     return r;
   };
 
-  async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 45_000): Promise<T> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = await fn();
-      if (ok(v)) return v;
-      if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms; last ${JSON.stringify(v).slice(0, 500)}\n${dev.logs().slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
 
   /** Floe's own log lines (JSON objects), as wrangler dev printed them. */
   const floeLines = () =>
@@ -93,7 +85,7 @@ describe("the operator's view", () => {
     const r = await api("POST", "/v1/tables/receipts/events?wait=true&timeout=0.5", [{ id: 100, n: "late" }], INGEST_TOKEN);
     expect(r.status).toBe(202);
     expect(r.body).toMatchObject({ accepted: 1, state: "pending", status: `/v1/requests/${r.body.requestId}` });
-    const done = await until("committed", () => api("GET", r.body.status, undefined, INGEST_TOKEN), (x) => x.body.state === "committed");
+    const done = await until("committed", () => api("GET", r.body.status, undefined, INGEST_TOKEN), (x) => x.body.state === "committed", { context: () => dev.logs().slice(-3000) });
     expect(done.body).toMatchObject({ table: "default.receipts", rows: 1, committedRows: 1 });
     const t = (await loadTable(dev.lake, locationFor("receipts")))!;
     expect(String(t.metadata["current-snapshot-id"])).toBe(done.body.snapshotId);

@@ -10,6 +10,7 @@ import { quarantine } from "../../src/queue/quarantine.js";
 import { R2Store } from "../../src/storage/r2-store.js";
 import worker from "../../src/worker.js";
 import { readTable } from "../support/read-table.js";
+import { until } from "../support/until.js";
 
 const E = env as unknown as Env;
 const ADMIN = { authorization: "Bearer test-admin-token", "content-type": "application/json" };
@@ -33,17 +34,6 @@ const call = async (path: string, init: RequestInit = {}) => {
 };
 const read = (table: string) => readTable(new R2Store(E.LAKE), tableLocation("floe-lake", "warehouse", "default", table));
 const stub = (table: string) => E.TABLES.get(E.TABLES.idFromName(table));
-
-/** Polls until `check` passes or the deadline ends (the replayed messages go through the pool's real queue). */
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`${what}: not reached in ${ms} ms; last ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("the quarantine", () => {
   it("keeps events whose table was made strict after they were queued, and replays them once the table takes them", async () => {
