@@ -1,8 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { autoCreate, lakeConfig, leaseMs, type Env } from "../config.js";
 import { externalCatalogFor, RestTableCatalog, type ExternalCatalog } from "../catalog/rest-client.js";
-import { FloeError, isFloeError, toRpc } from "../errors.js";
-import { maybeFail, parseFaults } from "../faults.js";
+import { FloeError, toRpc } from "../errors.js";
 import { specFor, freshSchema, type PartitionBy } from "../iceberg/append-rows.js";
 import type { TableCommit } from "../iceberg/commit.js";
 import type { DataFile } from "../iceberg/data-file.js";
@@ -10,24 +9,22 @@ import { unionByName } from "../iceberg/evolve.js";
 import type { StepOut } from "../iceberg/maintenance/compaction-run.js";
 import { ACTIONS, type MaintenanceAction, type MaintenanceReport } from "../iceberg/maintenance/maintain.js";
 import { currentSchema } from "../iceberg/metadata.js";
-import { numberProperty } from "../iceberg/properties.js";
-import { indexById, maxFieldId } from "../iceberg/schema.js";
+import { maxFieldId } from "../iceberg/schema.js";
 import { lakeCatalog, type MetadataCatalog } from "../iceberg/metadata-catalog.js";
 import type { LoadedTable, TableLocation } from "../iceberg/table.js";
-import { appendFiles } from "../iceberg/transaction/append.js";
 import { createTable } from "../iceberg/transaction/create-table.js";
 import { updateProperties } from "../iceberg/transaction/update-properties.js";
 import { updateSchema } from "../iceberg/transaction/update-schema.js";
 import type { Schema, StructType } from "../iceberg/types.js";
-import { log } from "../log.js";
 import { parseTableName } from "../names.js";
 import { lakeStore, locationInBucket, locationOf } from "../storage/lake.js";
 import type { ObjectStore } from "../storage/object-store.js";
-import { abandonClaim, renewClaim, checkFence, claimKeys, commitBatches, commitFences, getMeta, migrate, pruneKeys, setMeta } from "./keys.js";
+import { abandonClaim, renewClaim, claimKeys, commitBatches, getMeta, migrate, pruneKeys, setMeta } from "./keys.js";
 import { migrateCompactions } from "./compactions.js";
 import { countOutcomes } from "./external.js";
 import { tableStatus, type TableConfig, type TableInfo } from "./table-info.js";
 import { TableCatalog } from "./table-catalog.js";
+import { GroupCommit, type CommitCarries, type CommitResult } from "./group-commit.js";
 import { TableUpkeep, type StepLease } from "./table-upkeep.js";
 import { addQuarantined, listQuarantine, markLanded, markReplayed, migrateQuarantine, type NewQuarantined, type QuarantineEntry, type QuarantineQuery } from "./quarantine-ledger.js";
 import { migrateReceipts, pruneReceipts, receiptOf, recordParts, type Receipt, type RequestPart } from "./receipts.js";
@@ -35,37 +32,6 @@ import { knownUploads, listUploads, migrateUploads, replayFailed, seeUpload, upl
 
 
 const DAY_MS = 86_400_000;
-
-/** An upload (or one byte range of it) a commit carries: the ledger marks it when the commit lands. */
-export interface CommittedUpload {
-  object: string;
-  rows: number;
-}
-
-/** What a commit carries besides its files: the uploads and the request parts it lands. */
-export interface CommitCarries {
-  uploads?: CommittedUpload[];
-  parts?: RequestPart[];
-}
-
-interface PendingCommit {
-  batchId: string;
-  fence: number;
-  files: DataFile[];
-  schemaId: number;
-  uploads: CommittedUpload[];
-  parts: RequestPart[];
-  resolve: (r: CommitResult) => void;
-  reject: (e: unknown) => void;
-}
-
-export interface CommitResult {
-  snapshotId: bigint;
-  sequenceNumber: number;
-  metadataLocation: string;
-  /** How many claims this snapshot carried (group commit). */
-  groupSize: number;
-}
 
 /**
  * One per table: the table's only committer. It serializes commits (and groups those that arrive
@@ -76,8 +42,6 @@ export interface CommitResult {
 export class TableDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private table: LoadedTable | null | undefined;
-  private pending: PendingCommit[] = [];
-  private flushing: Promise<void> | undefined;
   /** Metadata writes (create, schema changes, commits) run one at a time: each builds on the last. */
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -91,6 +55,8 @@ export class TableDO extends DurableObject<Env> {
   private readonly upkeep: TableUpkeep;
   /** What the REST catalog asks of this table (load, commit, register, drop), in table-catalog.ts. */
   private readonly catalog: TableCatalog;
+  /** Step 3 of the commit protocol (group commit), in group-commit.ts. */
+  private readonly commits: GroupCommit;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -121,6 +87,28 @@ export class TableDO extends DurableObject<Env> {
         this.noteCommit(t);
         await this.schedule();
       },
+    });
+    this.commits = new GroupCommit({
+      sql: this.sql,
+      env,
+      storage: ctx.storage,
+      store: () => this.store,
+      location: () => this.location(),
+      port: () => this.port(),
+      name: () => this.name(),
+      config: () => this.config(),
+      external: () => this.external() !== undefined,
+      loaded: (name) => this.loaded(name),
+      reconcile: () => this.reconcile(),
+      serial: (fn) => this.serial(fn),
+      table: () => this.table,
+      setTable: (t) => (this.table = t),
+      landed: (t, carried, snapshot) => {
+        this.noteCommit(t);
+        for (const u of carried.uploads) uploadCommitted(this.sql, u.object, u.rows, snapshot.snapshotId, Date.now());
+        this.landParts(carried.parts, snapshot);
+      },
+      schedule: () => this.schedule(),
     });
     ctx.blockConcurrencyWhile(async () => this.migrate());
   }
@@ -361,86 +349,7 @@ export class TableDO extends DurableObject<Env> {
   /** Step 3: commits a claimed batch's files; batches arriving meanwhile share the next snapshot. */
   commit(name: string, batchId: string, fence: number, files: DataFile[], schemaId: number, carries: CommitCarries = {}): Promise<CommitResult> {
     setMeta(this.sql, "name", name);
-    return new Promise((resolve, reject) => {
-      this.pending.push({ batchId, fence, files, schemaId, uploads: carries.uploads ?? [], parts: carries.parts ?? [], resolve, reject: (e) => reject(toRpc(e)) });
-      this.flushing ??= this.flushLoop().finally(() => (this.flushing = undefined));
-    });
-  }
-
-  private async flushLoop(): Promise<void> {
-    while (this.pending.length) {
-      await this.commitInterval();
-      const group = this.pending.splice(0);
-      await this.serial(() => this.flushGroup(group));
-    }
-  }
-
-  /**
-   * `floe.commit.min-interval-ms` (default 0): a table may ask to commit less often, trading latency
-   * for fewer snapshots (so the snapshot cap keeps more time of history, and fewer small files are
-   * written). Commits arriving meanwhile wait and join one snapshot. Capped at half a claim lease,
-   * so the waiting batches' claims stay valid.
-   */
-  private async commitInterval(): Promise<void> {
-    const props = this.table?.metadata.properties ?? this.config().properties;
-    const fallback = this.external() ? Number(this.env.FLOE_EXTERNAL_CATALOG_MIN_INTERVAL_MS ?? 3000) || 0 : 0;
-    const min = Math.min(numberProperty(props, "floe.commit.min-interval-ms", fallback, { min: 0 }), leaseMs(this.env) / 2);
-    const wait = Math.max(Number(getMeta(this.sql, "last_commit_at") ?? 0) + min, Number(getMeta(this.sql, "commit_not_before") ?? 0)) - Date.now();
-    if (wait > 0) await new Promise((done) => setTimeout(done, wait));
-  }
-
-  private async flushGroup(group: PendingCommit[]): Promise<void> {
-    const name = this.name();
-    const now = Date.now();
-    let t = await this.loaded(name);
-    if (getMeta(this.sql, "in_doubt") !== "[]" && getMeta(this.sql, "in_doubt") !== undefined) {
-      await this.reconcile();
-      t = this.table ?? null;
-    }
-    const ok: PendingCommit[] = [];
-    for (const g of group) {
-      const why = checkFence(this.sql, g.batchId, g.fence, now) ?? (t ? incompatible(currentSchema(t.metadata), t, g.schemaId) : `table ${name} does not exist`);
-      if (why) g.reject(new FloeError("commit_conflict", `commit refused: ${why}; claim again`, { retryable: true }));
-      else ok.push(g);
-    }
-    if (!ok.length || !t) return;
-    const ids = ok.map((g) => g.batchId);
-    setMeta(this.sql, "in_doubt", JSON.stringify(ids));
-    try {
-      const r = await appendFiles(this.store, this.location(), ok.flatMap((g) => g.files), {
-        base: t,
-        catalog: this.port(),
-        summary: { "floe.batch-ids": ids.join(","), "floe.claims": String(ok.length), "floe.sources": sourcesOf(ok) },
-      });
-      maybeFail(parseFaults(this.env.FLOE_FAULTS), "after-metadata");
-      this.ctx.storage.transactionSync(() => {
-        commitFences(this.sql, ok.map((g) => g.fence), Date.now());
-        setMeta(this.sql, "in_doubt", "[]");
-        setMeta(this.sql, "last_commit_at", String(Date.now()));
-        this.noteCommit(r.table);
-        for (const g of ok) for (const u of g.uploads) uploadCommitted(this.sql, u.object, u.rows, String(r.snapshotId), Date.now());
-        this.landParts(ok.flatMap((g) => g.parts), { snapshotId: String(r.snapshotId), sequenceNumber: r.sequenceNumber });
-      });
-      this.table = r.table;
-      log("commit", { table: name, snapshotId: r.snapshotId, sequenceNumber: r.sequenceNumber, batchIds: ids, fences: ok.map((g) => g.fence), files: ok.reduce((n, g) => n + g.files.length, 0), ms: Date.now() - now });
-      await this.schedule();
-      for (const g of ok) g.resolve({ snapshotId: r.snapshotId, sequenceNumber: r.sequenceNumber, metadataLocation: r.table.metadataLocation, groupSize: ok.length });
-    } catch (e) {
-      if (isFloeError(e, "rate_limited")) {
-        // The external catalog refused (nothing committed): wait as it asks, then commit this group
-        // with whatever arrives meanwhile as one snapshot. Claims whose lease runs out meanwhile
-        // are refused at the next try and claimed again by their messages' retries.
-        setMeta(this.sql, "in_doubt", "[]");
-        const wait = Math.min(Number(e.details?.retryAfter ?? 5) * 1000, leaseMs(this.env) / 2);
-        setMeta(this.sql, "commit_not_before", String(Date.now() + wait));
-        this.pending.unshift(...ok);
-        return;
-      }
-      // The metadata file may or may not exist now: the lake decides, before anyone claims again.
-      this.table = undefined;
-      const err = isFloeError(e) ? e : new FloeError("storage_unavailable", `commit failed: ${(e as Error).message}`, { cause: e, retryable: true });
-      for (const g of ok) g.reject(err);
-    }
+    return this.commits.commit(batchId, fence, files, schemaId, carries);
   }
 
   /** Extends a claim's lease while its batch is still being written (a large upload); false once it has ended. */
@@ -657,16 +566,6 @@ export interface SnapshotEntry {
   summary: Record<string, string>;
 }
 
-/** What a group commit carries, for its snapshot's summary: `events` (requests, webhooks), `uploads`, or both. */
-function sourcesOf(group: PendingCommit[]): string {
-  const out = new Set<string>();
-  for (const g of group) {
-    if (g.parts.length) out.add("events");
-    if (g.uploads.length) out.add("uploads");
-  }
-  return [...out].sort().join(",") || "events";
-}
-
 /** Runs an RPC method so that a FloeError reaches the caller whole (see `toRpc`). */
 async function guard<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -674,20 +573,4 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
   } catch (e) {
     throw toRpc(e);
   }
-}
-
-/**
- * Files written under an older schema may join a snapshot of the current one if every column they
- * hold still exists with the same type: evolution here only adds columns, which read as null.
- */
-function incompatible(current: Schema, t: LoadedTable, fileSchemaId: number): string | undefined {
-  if (fileSchemaId === current["schema-id"]) return undefined;
-  const old = t.metadata.schemas.find((s) => s["schema-id"] === fileSchemaId);
-  if (!old) return `schema ${fileSchemaId} is unknown`;
-  const now = indexById(current);
-  for (const [id, f] of indexById(old)) {
-    const c = now.get(id);
-    if (!c || JSON.stringify(c.type) !== JSON.stringify(f.type)) return `column ${f.path} changed since the files were written`;
-  }
-  return maxFieldId(old) > maxFieldId(current) ? "schema went back" : undefined;
 }

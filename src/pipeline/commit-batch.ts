@@ -1,5 +1,5 @@
 import type { Env } from "../config.js";
-import type { CommitCarries, CommitResult } from "../durable/table-do.js";
+import type { CommitCarries, CommitResult } from "../durable/group-commit.js";
 import type { TableInfo } from "../durable/table-info.js";
 import { rpc } from "../errors.js";
 import { InjectedCrash, maybeFail, parseFaults } from "../faults.js";
