@@ -5,6 +5,7 @@ import type { Env } from "../src/config.js";
 import type { EventsMessage } from "../src/queue/messages.js";
 import { buildMessages, consumeMessages } from "./batch.js";
 import { commitBench } from "./commits.js";
+import { prepareReplay, readRecords, runReplay } from "./replay.js";
 
 export { TableDO } from "../src/durable/table-do.js";
 export { CatalogDO } from "../src/durable/catalog-do.js";
@@ -15,6 +16,7 @@ let prepared: EventsMessage[] | undefined;
 /**
  * `POST /batch/prepare?table=&run=`, then `POST /batch/run?table=`: the largest consumer batch (batch.ts).
  * `POST /commits?table=&n=&concurrency=`: commit throughput of one table (commits.ts).
+ * `POST /replay/prepare?table=&run=`, `/replay/read?table=`, `/replay/run?table=`: quarantine replay (replay.ts).
  */
 export default {
   async fetch(req: Request, env: Env): Promise<Response> {
@@ -29,6 +31,9 @@ export default {
       prepared = undefined;
       return Response.json(await consumeMessages(env, table, messages));
     }
+    if (pathname === "/replay/prepare") return Response.json(await prepareReplay(env, table, searchParams.get("run") ?? crypto.randomUUID()));
+    if (pathname === "/replay/read") return Response.json(await readRecords(env, table));
+    if (pathname === "/replay/run") return Response.json(await runReplay(env, table));
     if (pathname === "/commits") {
       return Response.json(await commitBench(env, table, Number(searchParams.get("n") ?? 300), Number(searchParams.get("concurrency") ?? 1)));
     }

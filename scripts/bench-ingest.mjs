@@ -34,6 +34,32 @@ async function drive(url, headers) {
   return { requests: latencies.length, eventsPerSec: (latencies.length * EVENTS_PER_REQUEST) / s, p50: latencies[Math.floor(latencies.length / 2)] };
 }
 
+const RECEIPT_REQUESTS = 10;
+
+/** Latency of `?wait=true` (the commit receipt) beside the plain 202, one request at a time. */
+async function waitLatency(base) {
+  const headers = { authorization: `Bearer ${dev.FLOE_INGEST_TOKEN}`, "content-type": "application/x-ndjson" };
+  const small = body.split("\n").slice(0, 100).join("\n");
+  const run = async (wait) => {
+    const ms = [];
+    for (let i = 0; i < RECEIPT_REQUESTS; i++) {
+      const t = performance.now();
+      const res = await fetch(`${base}/v1/tables/bench.receipts/events${wait ? "?wait=true" : ""}`, { method: "POST", body: small, headers });
+      const json = await res.json();
+      if (res.status !== (wait ? 200 : 202) || (wait && !json.snapshotId)) throw new Error(`receipt: ${res.status} ${JSON.stringify(json)}`);
+      ms.push(performance.now() - t);
+    }
+    ms.sort((a, b) => a - b);
+    return { p50: ms[Math.floor(ms.length / 2)], max: ms[ms.length - 1] };
+  };
+  const plain = await run(false);
+  const wait = await run(true);
+  // The Worker asks every 100 ms, then 1.5× longer up to 500 ms: the asks a wait of this length took.
+  let polls = 0;
+  for (let t = 0, p = 100; t < wait.p50; t += p, p = Math.min(p * 1.5, 500)) polls++;
+  return { plain, wait, polls };
+}
+
 async function post(url, headers) {
   const res = await fetch(url, { method: "POST", body, headers: { "content-type": "application/x-ndjson", ...headers } });
   const text = await res.text();
@@ -47,9 +73,10 @@ export async function ingestBench() {
     vars: (base) => ({ FLOE_INGEST_TOKEN: dev.FLOE_INGEST_TOKEN, FLOE_ADMIN_TOKEN: dev.FLOE_ADMIN_TOKEN, S3_ENDPOINT: `${base}/cdn-cgi/local/r2/s3`, S3_ACCESS_KEY_ID: dev.S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: dev.S3_SECRET_ACCESS_KEY }),
     probe: async (base) => { if (!(await fetch(`${base}/healthz`)).ok) throw new Error("not ready"); },
   });
-  let ours;
+  let ours, receipts;
   try {
     ours = await drive(`${floe.base}/v1/tables/bench.ingest/events`, { authorization: `Bearer ${dev.FLOE_INGEST_TOKEN}` });
+    receipts = await waitLatency(floe.base);
   } finally {
     floe.stop();
   }
@@ -68,6 +95,7 @@ export async function ingestBench() {
     `  floe (wrangler dev, repo wrangler.toml; a request over 256 KB is staged in R2 + 1 queue message; the queue consumer writes Parquet meanwhile): ${line(ours)}`,
     `  trivial Worker (reads the body, answers 202): ${line(base)}`,
     `  ratio floe/trivial: ${(ours.eventsPerSec / base.eventsPerSec).toFixed(2)}`,
+    `commit receipts (${RECEIPT_REQUESTS} requests of 100 events one at a time, after the load above): POST ?wait=true answered 200 with the snapshot in p50 ${receipts.wait.p50.toFixed(0)} ms (max ${receipts.wait.max.toFixed(0)}), asking the table's object about ${receipts.polls} times per request (every 100 ms, then 1.5× longer up to 500 ms); the same POST without wait answered 202 in p50 ${receipts.plain.p50.toFixed(0)} ms; the difference is the queue's batch wait (max_batch_timeout 2 s) plus writing and committing`,
   ];
 }
 

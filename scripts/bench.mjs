@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from "node
 import { join } from "node:path";
 import { BATCH_HEAP_PATHS, batchLines, batchTime } from "./bench-batch.mjs";
 import { catalogBench } from "./bench-catalog.mjs";
+import { REPLAY_HEAP_PATHS, replayLines, replayTime } from "./bench-replay.mjs";
 import { COMMIT_LEVELS, commitBench, commitNodeLine, commitPath } from "./bench-commits.mjs";
 import { startDev, workerdPids } from "./bench-dev.mjs";
 import { uploadsBench } from "./bench-uploads.mjs";
@@ -100,10 +101,11 @@ const tableDev = await startDev({
   vars: (b) => ({ S3_ENDPOINT: `${b}/cdn-cgi/local/r2/s3` }),
   probe: async (b) => { if ((await fetch(b)).status !== 404) throw new Error("not ready"); },
 });
-let commitOut, batch;
+let commitOut, batch, replay;
 try {
   commitOut = await commitBench(poster(tableDev.base));
   batch = await batchTime(poster(tableDev.base));
+  replay = await replayTime(poster(tableDev.base));
 } finally {
   tableDev.stop();
 }
@@ -138,6 +140,7 @@ const heapOf = (worker, input, paths) => {
 };
 const { sampled, limit: hi } = heapOf(coreBundle, file, ["/convert?source=body"]);
 const batchHeap = heapOf(tableBundle, "-", BATCH_HEAP_PATHS);
+const replayHeap = heapOf(tableBundle, "-", REPLAY_HEAP_PATHS);
 // The commit benchmark once more with the lake in memory: what our own code costs per commit.
 const commitsInNode = COMMIT_LEVELS.map((k) => heapRun(tableBundle, undefined, "-", [commitPath(k)])?.result);
 
@@ -174,6 +177,6 @@ console.log(`ours (workerd, NDJSON → Parquet + Iceberg metadata, ${convert.jso
 console.log(`  where the time goes: NDJSON split + JSON.parse ${parse.ms.toFixed(0)} ms; row conversion + Parquet encoding + manifests/metadata ${(convert.ms - parse.ms).toFixed(0)} ms`);
 console.log(`  peak memory of the conversion, input streamed: heap used ${sampled ? mb(sampled.heapUsedPeak) : "n/a"} MB (Node, same bundle, sampled every 2 ms); completes within a V8 old-space limit of ${hi === Infinity ? "> 128" : hi} MB; workerd process RSS grew ${peak === undefined ? "n/a" : mb(peak)} MB (V8 collects lazily when memory is plentiful)`);
 console.log(`duckdb (threads=1, read_json → COPY parquet, best of ${RUNS}): ${duck.toFixed(0)} ms, ${theirs} rows/s`);
-for (const line of [...batchLines(batch, batchHeap, mb), ...commitOut, commitNodeLine(commitsInNode), ...ingestOut, ...webhookOut, ...uploadOut, ...maintenanceOut, ...catalogOut]) console.log(line);
+for (const line of [...batchLines(batch, batchHeap, mb), ...replayLines(replay, replayHeap, mb), ...commitOut, commitNodeLine(commitsInNode), ...ingestOut, ...webhookOut, ...uploadOut, ...maintenanceOut, ...catalogOut]) console.log(line);
 console.log(`ratio ours/duckdb: ${(ours / theirs).toFixed(2)}`);
 process.exit(0);

@@ -86,4 +86,16 @@ describe("webhooks", () => {
     const r = await deliver("slack", body, { "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": `v0=${await hmacHex("slack-signing-secret", `v0:${ts}:${body}`)}` });
     expect(r).toEqual({ status: 200, body: { challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" } });
   });
+
+  it("answers wait=true once the delivery is committed, with its snapshot; a redelivery as a duplicate", async () => {
+    const headers = { "X-Hub-Signature-256": GH.sig, "X-GitHub-Delivery": "wait-1", "X-GitHub-Event": "push" };
+    const first = await deliver("gh?wait=true&timeout=30", GH.body, headers);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ accepted: 1, deliveryId: "wait-1", snapshotId: expect.stringMatching(/^\d+$/), sequenceNumber: expect.any(Number) });
+    const info = await E.TABLES.get(E.TABLES.idFromName("default.gh_events")).info("default.gh_events");
+    expect(info.currentSnapshotId).toBe(first.body.snapshotId);
+    const again = await deliver("gh?wait=true&timeout=30", GH.body, headers);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ redelivery: true, duplicate: true, snapshotId: null });
+  });
 });
