@@ -45,5 +45,7 @@ const REQUEST_ID = /^([0-9a-f]{8})-([0-9a-f]{4})-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-
 export function parseRequestId(id: string): { table: TableName; at: number } {
   const m = REQUEST_ID.exec(id);
   if (!m) throw new FloeError("invalid_input", `invalid request id ${JSON.stringify(id.slice(0, 200))}: expected the requestId a 202 answered`, { details: { requestId: id.slice(0, 200) } });
-  return { table: parseTableName(m[3]), at: parseInt(m[1] + m[2], 16) };
+  const table = parseTableName(m[3]);
+  if (table.full !== m[3]) throw new FloeError("invalid_input", `invalid request id ${JSON.stringify(id.slice(0, 200))}: its table is written ${table.full}`, { details: { requestId: id.slice(0, 200) } });
+  return { table, at: parseInt(m[1] + m[2], 16) };
 }

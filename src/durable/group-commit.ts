@@ -127,6 +127,8 @@ export class GroupCommit {
     if (!ok.length || !t) return;
     const ids = ok.map((g) => g.batchId);
     setMeta(sql, "in_doubt", JSON.stringify(ids));
+    // The parts go with the doubt: if the lake later shows the commit landed, their receipts say where.
+    setMeta(sql, "in_doubt_parts", JSON.stringify(ok.filter((g) => g.parts.length).map((g) => [g.batchId, g.parts])));
     try {
       const r = await appendFiles(this.host.store(), this.host.location(), ok.flatMap((g) => g.files), {
         base: t,
@@ -137,6 +139,7 @@ export class GroupCommit {
       this.host.storage.transactionSync(() => {
         commitFences(sql, ok.map((g) => g.fence), Date.now());
         setMeta(sql, "in_doubt", "[]");
+        setMeta(sql, "in_doubt_parts", "[]");
         setMeta(sql, "last_commit_at", String(Date.now()));
         this.host.landed(r.table, { uploads: ok.flatMap((g) => g.uploads), parts: ok.flatMap((g) => g.parts) }, { snapshotId: String(r.snapshotId), sequenceNumber: r.sequenceNumber });
       });
@@ -150,6 +153,7 @@ export class GroupCommit {
         // with whatever arrives meanwhile as one snapshot. Claims whose lease runs out meanwhile
         // are refused at the next try and claimed again by their messages' retries.
         setMeta(sql, "in_doubt", "[]");
+        setMeta(sql, "in_doubt_parts", "[]");
         const wait = Math.min(Number(e.details?.retryAfter ?? 5) * 1000, leaseMs(env) / 2);
         setMeta(sql, "commit_not_before", String(Date.now() + wait));
         this.pending.unshift(...ok);

@@ -42,18 +42,19 @@ export function claimKeys(sql: SqlStorage, batchId: string, keys: readonly strin
   setMeta(sql, "last_fence", String(fence));
   const leaseUntil = now + leaseMs;
   const status = new Uint8Array(keys.length);
-  const seen = new Set<string>();
+  const seen = new Map<string, number>();
   let fresh = 0;
   let duplicates = 0;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
-    // The same key twice in one batch (a producer resending within one request): the first wins.
-    if (seen.has(key)) {
-      status[i] = ClaimStatus.Duplicate;
-      duplicates++;
+    // The same key twice in one batch (a producer resending within one request): the first wins. A
+    // repeat of a busy key is busy too: the other claim may still fail, and then this row is needed.
+    const first = seen.get(key);
+    if (first !== undefined) {
+      status[i] = first === ClaimStatus.Busy ? ClaimStatus.Busy : ClaimStatus.Duplicate;
+      if (status[i] === ClaimStatus.Duplicate) duplicates++;
       continue;
     }
-    seen.add(key);
     const row = sql.exec<{ state: number; lease_until: number; batch_id: string }>("SELECT state, lease_until, batch_id FROM keys WHERE key = ?", key).toArray()[0];
     if (row && row.state === KeyState.Committed) {
       status[i] = ClaimStatus.Duplicate;
@@ -67,6 +68,7 @@ export function claimKeys(sql: SqlStorage, batchId: string, keys: readonly strin
       status[i] = ClaimStatus.Fresh;
       fresh++;
     }
+    seen.set(key, status[i]);
   }
   sql.exec("INSERT INTO claims (fence, batch_id, lease_until, fresh) VALUES (?, ?, ?, ?)", fence, batchId, leaseUntil, fresh);
   return { fence, status, fresh, duplicates };

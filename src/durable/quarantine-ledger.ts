@@ -24,6 +24,8 @@ export interface QuarantineEntry {
   /** Bytes of the message's rows (NDJSON), or of the message when it is not rows. */
   size: number;
   requestId: string | null;
+  /** When it was first quarantined (a replay that fails again keeps this; `quarantinedAt` moves). */
+  firstQuarantinedAt: string;
   /** The start of the message's rows (or of the message), to see what it was without fetching the record. */
   preview: string;
   quarantinedAt: string;
@@ -36,7 +38,7 @@ export function migrateQuarantine(sql: SqlStorage): void {
   sql.exec(`CREATE TABLE IF NOT EXISTS quarantine (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, key TEXT NOT NULL, state TEXT NOT NULL,
     reason TEXT NOT NULL, code TEXT NOT NULL, attempts INTEGER NOT NULL, rows INTEGER NOT NULL, size INTEGER NOT NULL,
-    request_id TEXT, part INTEGER, preview TEXT NOT NULL DEFAULT '', at INTEGER NOT NULL, replays INTEGER NOT NULL DEFAULT 0, replayed_at INTEGER, landed_at INTEGER)`);
+    request_id TEXT, part INTEGER, preview TEXT NOT NULL DEFAULT '', first_at INTEGER NOT NULL, at INTEGER NOT NULL, replays INTEGER NOT NULL DEFAULT 0, replayed_at INTEGER, landed_at INTEGER)`);
   sql.exec("CREATE INDEX IF NOT EXISTS quarantine_by_state ON quarantine(state, seq)");
   sql.exec("CREATE INDEX IF NOT EXISTS quarantine_by_request ON quarantine(request_id)");
 }
@@ -72,8 +74,8 @@ export function addQuarantined(sql: SqlStorage, e: NewQuarantined, now: number):
     }
   }
   sql.exec(
-    "INSERT OR IGNORE INTO quarantine (id, key, state, reason, code, attempts, rows, size, request_id, part, preview, at) VALUES (?, ?, 'quarantined', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    e.id, e.key, reason, e.code, e.attempts, e.rows, e.size, e.requestId ?? null, e.part ?? null, e.preview.slice(0, PREVIEW_CHARS), now,
+    "INSERT OR IGNORE INTO quarantine (id, key, state, reason, code, attempts, rows, size, request_id, part, preview, first_at, at) VALUES (?, ?, 'quarantined', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    e.id, e.key, reason, e.code, e.attempts, e.rows, e.size, e.requestId ?? null, e.part ?? null, e.preview.slice(0, PREVIEW_CHARS), now, now,
   );
   return { id: e.id, previousKey: null };
 }
@@ -91,7 +93,7 @@ export interface QuarantineQuery {
 /** How much of a message the index keeps as its preview. */
 export const PREVIEW_CHARS = 300;
 
-type Row = { seq: number; id: string; key: string; state: QuarantineState; reason: string; code: string; attempts: number; rows: number; size: number; request_id: string | null; preview: string; at: number; replays: number; replayed_at: number | null; landed_at: number | null };
+type Row = { seq: number; id: string; key: string; state: QuarantineState; reason: string; code: string; attempts: number; rows: number; size: number; request_id: string | null; preview: string; first_at: number; at: number; replays: number; replayed_at: number | null; landed_at: number | null };
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -109,16 +111,19 @@ export function listQuarantine(sql: SqlStorage, q: QuarantineQuery = {}): { entr
   const page = rows.slice(0, limit);
   return {
     entries: page.map((r) => ({
-      id: r.id, key: r.key, state: r.state, reason: r.reason, code: r.code, attempts: r.attempts, rows: r.rows, size: r.size, requestId: r.request_id, preview: r.preview,
+      id: r.id, key: r.key, state: r.state, reason: r.reason, code: r.code, attempts: r.attempts, rows: r.rows, size: r.size, requestId: r.request_id, firstQuarantinedAt: iso(r.first_at)!, preview: r.preview,
       quarantinedAt: iso(r.at)!, replays: r.replays, replayedAt: iso(r.replayed_at), landedAt: iso(r.landed_at),
     })),
     next: rows.length > limit ? page[page.length - 1].seq : null,
   };
 }
 
-/** Entries whose messages were sent again: `replayed` until they land or come back. */
-export function markReplayed(sql: SqlStorage, ids: readonly string[], now: number): void {
-  for (const id of ids) sql.exec("UPDATE quarantine SET state = 'replayed', replays = replays + 1, replayed_at = ? WHERE id = ? AND state != 'landed'", now, id);
+/**
+ * Entries whose messages were sent (at `sentAt`): `replayed` until they land or come back. One that
+ * came back (or landed) since it was sent keeps that newer state.
+ */
+export function markReplayed(sql: SqlStorage, ids: readonly string[], sentAt: number, now: number): void {
+  for (const id of ids) sql.exec("UPDATE quarantine SET state = 'replayed', replays = replays + 1, replayed_at = ? WHERE id = ? AND state != 'landed' AND at <= ?", now, id, sentAt);
 }
 
 /** A replayed message's rows are in the table (committed now, or found already there). */

@@ -192,11 +192,18 @@ export class TableDO extends DurableObject<Env> {
     if (!doubt.length) return;
     const t = fresh !== undefined ? fresh : await this.port().load();
     this.table = t;
-    const landed = new Set((t?.metadata.snapshots ?? []).flatMap((s) => (s.summary["floe.batch-ids"] ?? "").split(",")));
-    const found = doubt.filter((b) => landed.has(b));
+    const snapshotOf = new Map<string, { snapshotId: string; sequenceNumber: number }>();
+    for (const s of t?.metadata.snapshots ?? []) {
+      for (const b of (s.summary["floe.batch-ids"] ?? "").split(",")) snapshotOf.set(b, { snapshotId: String(s["snapshot-id"]), sequenceNumber: Number(s["sequence-number"] ?? 0) });
+    }
+    const found = doubt.filter((b) => snapshotOf.has(b));
+    const parts = new Map(JSON.parse(getMeta(this.sql, "in_doubt_parts") ?? "[]") as [string, RequestPart[]][]);
     this.ctx.storage.transactionSync(() => {
       commitBatches(this.sql, found, Date.now());
+      // Receipts of what landed, with the snapshot that holds it (the commit's own record never ran).
+      for (const b of found) if (parts.has(b)) this.landParts(parts.get(b)!, snapshotOf.get(b)!);
       setMeta(this.sql, "in_doubt", "[]");
+      setMeta(this.sql, "in_doubt_parts", "[]");
     });
   }
 
@@ -416,7 +423,7 @@ export class TableDO extends DurableObject<Env> {
   /** What became of a request (`GET /v1/requests/{id}`, `?wait=true`), or null when nothing of it is known yet. */
   async request(name: string, requestId: string, at: number): Promise<Receipt | null> {
     return guard(async () => {
-      setMeta(this.sql, "name", name);
+      // No write here (not even the name): waiting producers ask often.
       const r = receiptOf(this.sql, requestId);
       const now = Date.now();
       if (!r && (at < now - this.dedupeWindowMs() || at > now + 60_000)) {
@@ -440,10 +447,16 @@ export class TableDO extends DurableObject<Env> {
     return listQuarantine(this.sql, q);
   }
 
-  /** Entries whose messages the replay sent again. */
-  async quarantineReplayed(name: string, ids: string[]): Promise<void> {
+  /** Entries whose messages the replay sent again (at `sentAt`). */
+  async quarantineReplayed(name: string, ids: string[], sentAt: number): Promise<void> {
     setMeta(this.sql, "name", name);
-    this.ctx.storage.transactionSync(() => markReplayed(this.sql, ids, Date.now()));
+    this.ctx.storage.transactionSync(() => markReplayed(this.sql, ids, sentAt, Date.now()));
+  }
+
+  /** How long this table remembers event keys: a replay of what was quarantined longer ago could add rows twice. */
+  async replayWindowMs(name: string): Promise<number> {
+    setMeta(this.sql, "name", name);
+    return this.dedupeWindowMs();
   }
 
   /**

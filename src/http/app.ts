@@ -81,7 +81,8 @@ app.onError((err, c) => {
   }
   // Hono's own refusals (a body that is not JSON, a media type a route does not take).
   if (err instanceof HTTPException && err.status < 500) {
-    const message = err.status === 400 && /json/i.test(err.message) ? `invalid JSON: ${err.message}` : err.message;
+    const message =
+      err.status === 400 && /json/i.test(err.message) ? `invalid JSON: ${err.message}` : err.status === 415 ? `Content-Type ${c.req.header("content-type") ?? "(none)"} is not accepted here: send Content-Type: application/json` : err.message;
     return c.json({ error: { code: codeFor(err.status), message } }, err.status);
   }
   log("error", { code: "internal", message: errorText(err), method: c.req.method, path: new URL(c.req.url).pathname }, "error");

@@ -3,7 +3,7 @@ import { rpc } from "../errors.js";
 import { parseTableName } from "../names.js";
 import { replayQuarantine } from "../queue/replay.js";
 import { bearer } from "./auth.js";
-import { ADMIN, api, INGEST, jsonLimit, jsonRequest, jsonResponse, refusals, serve, TableParam } from "./openapi.js";
+import { ADMIN, api, jsonLimit, jsonRequest, jsonResponse, refusals, serve, TableParam } from "./openapi.js";
 import { forgetTable } from "./table-cache.js";
 
 export const quarantine = api();
@@ -21,6 +21,7 @@ const Entry = z
     rows: z.number().int(),
     size: z.number().int().openapi({ description: "Bytes of its rows" }),
     requestId: z.string().nullable(),
+    firstQuarantinedAt: z.string(),
     preview: z.string().openapi({ description: "The start of its rows (NDJSON)" }),
     quarantinedAt: z.string(),
     replays: z.number().int(),
@@ -35,8 +36,8 @@ const list = createRoute({
   tags: ["Quarantine"],
   summary: "The table's quarantine",
   description: "Messages that could not be written (rows that no longer fit, retries exhausted, the dead-letter queue), in the order they were first quarantined. Paged by `after` (the previous page's `next`).",
-  security: INGEST,
-  middleware: [bearer("FLOE_INGEST_TOKEN", "FLOE_ADMIN_TOKEN")] as const,
+  security: ADMIN,
+  middleware: [bearer("FLOE_ADMIN_TOKEN")] as const,
   request: {
     params: TableParam,
     query: z.object({
@@ -55,13 +56,15 @@ serve(quarantine, list, async (c) => {
   return c.json(await rpc(c.env.TABLES.get(c.env.TABLES.idFromName(name.full)).quarantine(name.full, q)));
 });
 
+const force = z.boolean().optional().openapi({ description: "Also entries first quarantined longer ago than the dedupe window (their rows' keys may be forgotten: rows of them that had landed would be added again)" });
+const after = z.number().int().nonnegative().optional().openapi({ description: "The `next` of the previous call, to go on past entries it skipped" });
 const ReplayRequest = z
   .union([
-    z.object({ all: z.literal(true) }).strict(),
-    z.object({ ids: z.array(z.string().min(1).max(200)).min(1).max(200) }).strict(),
-    z.object({ reason: z.string().min(1).max(200) }).strict(),
+    z.object({ all: z.literal(true), after, force }).strict(),
+    z.object({ ids: z.array(z.string().min(1).max(200)).min(1).max(200), force }).strict(),
+    z.object({ reason: z.string().min(1).max(200), after, force }).strict(),
   ])
-  .openapi("ReplayRequest", { description: '`{"all": true}`, `{"ids": [...]}`, or `{"reason": "..."}` (a code, or text the reason contains)' });
+  .openapi("ReplayRequest", { description: '`{"all": true}`, `{"ids": [...]}`, or `{"reason": "..."}` (a code, or text the reason contains); optionally `after` and `force`' });
 
 const replay = createRoute({
   method: "post",
@@ -75,7 +78,7 @@ const replay = createRoute({
   middleware: [bearer("FLOE_ADMIN_TOKEN"), jsonLimit] as const,
   request: { params: TableParam, ...jsonRequest(ReplayRequest, "Which entries") },
   responses: {
-    202: jsonResponse(z.object({ replayed: z.array(z.string()), skipped: z.array(z.object({ id: z.string(), reason: z.string() })), more: z.boolean() }), "Sent again"),
+    202: jsonResponse(z.object({ replayed: z.array(z.string()), skipped: z.array(z.object({ id: z.string(), reason: z.string() })), more: z.boolean(), next: z.number().int().nullable() }), "Sent again"),
     ...refusals(400, 401, 413, 415, 429, 503),
   },
 });

@@ -82,16 +82,25 @@ function waitMs(env: Env, timeout: number | undefined): number {
 /**
  * Answers an accepted request: 202 at once; with `wait=true`, once its receipt says committed (200
  * with the snapshot), or when the wait ends (202 with the status URL and the state then). The
- * receipt is asked for every 100 ms at first and every 500 ms later: the consumer takes a second
- * or more per batch, and each ask is one small read of the table's object.
+ * receipt is asked for every 100 ms at first, every 500 ms later and every 2 s after 10 s: the
+ * consumer takes a second or more per batch, and each ask is one small read of the table's object
+ * (about 30 in a 30 s wait).
  */
 export async function answerWhenCommitted(c: Ctx, q: z.infer<typeof WaitQuery>, requestId: string, body: { accepted: number; requestId: string } & Record<string, unknown>): Promise<Response> {
   const status = `/v1/requests/${requestId}`;
   c.header("Floe-Request-Id", requestId);
   if (q.wait !== "true" && q.wait !== "1") return c.json({ ...body, status }, 202);
-  const deadline = Date.now() + waitMs(c.env, q.timeout);
-  for (let pause = 100; ; pause = Math.min(pause * 1.5, 500)) {
-    const r = await receipt(c.env, requestId);
+  const started = Date.now();
+  const deadline = started + waitMs(c.env, q.timeout);
+  for (let pause = 100; ; pause = Math.min(pause * 1.5, Date.now() - started > 10_000 ? 2000 : 500)) {
+    let r: Awaited<ReturnType<typeof receipt>>;
+    try {
+      r = await receipt(c.env, requestId);
+    } catch {
+      // The rows are queued whatever the table's object answers now: never a 5xx (a client would
+      // resend them), but the status URL to ask again.
+      return c.json({ ...body, status, state: "pending" }, 202);
+    }
     if (r.state === "committed") {
       return c.json({ ...body, snapshotId: r.snapshotId, sequenceNumber: r.sequenceNumber, committedAt: r.committedAt!, ...(r.duplicate ? { duplicate: true } : {}) }, 200);
     }

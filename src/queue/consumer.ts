@@ -16,6 +16,7 @@ import { compactStep } from "./compact.js";
 import { parseMessage, type CompactMessage, type RowsMessage, type UploadMessage } from "./messages.js";
 import { isR2Notification } from "../uploads/notification.js";
 import { consumeUploads, fromNotification, isHeavyUpload } from "../uploads/ingest.js";
+import { errorText, log } from "../log.js";
 import { quarantine } from "./quarantine.js";
 import { messageRows, rowKey } from "./rows.js";
 
@@ -139,13 +140,17 @@ async function writeTable(env: Env, table: string, items: Item[]): Promise<void>
     }
     return writer.finish();
   }, {
-    carries: () => ({ parts: [...fresh.keys()].map(partOf) }),
+    // A message with a row another claim holds is retried, not landed: its part is recorded by the
+    // delivery that writes its last rows.
+    carries: () => ({ parts: [...fresh.keys()].filter((it) => !busy.has(it)).map(partOf) }),
     // The requests a batch carries, so a request's log line leads to its batch, and the batch's to its commit.
     log: () => ({ messages: live.length, requestIds: [...new Set(live.map((it) => it.body.requestId))].slice(0, 50) }),
   });
   // Messages whose rows were all there already: their requests' receipts learn it too.
   const settled = live.filter((it) => !busy.has(it) && !fresh.has(it) && !it.dropped).map(partOf);
-  if (settled.length) await rpc(stub.settleParts(table, settled));
+  // Bookkeeping only: the rows are committed whatever happens to the receipt, so a failure here must
+  // not send the messages to a retry (and from there, perhaps, to the quarantine).
+  if (settled.length) await rpc(stub.settleParts(table, settled)).catch((e) => log("error", { table, code: "receipt_not_recorded", message: errorText(e) }, "warn"));
   maybeFail(parseFaults(env.FLOE_FAULTS), "before-ack");
   for (const it of live) {
     if (busy.has(it)) it.msg.retry({ delaySeconds: Math.ceil(leaseMs(env) / 1000) });
@@ -201,7 +206,8 @@ function firstOf(m: RowsMessage): number {
 }
 
 async function drop(env: Env, table: string, it: Item, e: FloeError): Promise<void> {
-  it.dropped = true;
+  // Marked dropped (and acked) only once its record is written: if writing it fails, the message is retried.
   await quarantine(env, table, it.msg, e.message, e.code);
+  it.dropped = true;
   it.msg.ack();
 }

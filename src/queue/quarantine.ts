@@ -1,6 +1,7 @@
 import type { Env } from "../config.js";
 import { log } from "../log.js";
 import { PREVIEW_CHARS } from "../durable/quarantine-ledger.js";
+import { isFloeError, rpc } from "../errors.js";
 import { bindingStore } from "../storage/lake.js";
 import type { ObjectStore } from "../storage/object-store.js";
 
@@ -25,7 +26,8 @@ export interface QuarantineRecord {
  * an unknown table, retries exhausted) is kept under `quarantine/{table}/{date}/` with its reason
  * and original body, and indexed in its table's object, from where it is listed and replayed
  * (`POST /v1/tables/{table}/quarantine/replay`). A replay that fails again comes back to the same
- * entry with its new reason. Answers the record's key.
+ * entry with its new reason. Answers the record's key; throws (and the message is retried) when the
+ * record cannot be written or indexed.
  */
 export async function quarantine(env: Env, table: string, message: { id: string; attempts: number; body: unknown }, reason: string, code: string): Promise<string> {
   const at = new Date();
@@ -39,7 +41,12 @@ export async function quarantine(env: Env, table: string, message: { id: string;
   let stagedCopy: string | undefined;
   let size = typeof body.ndjson === "string" ? new TextEncoder().encode(body.ndjson).byteLength : JSON.stringify(message.body ?? null).length;
   if (staged) {
-    const copied = await store.copy(staged, stagedCopyKey(key)).catch(() => undefined);
+    // A body that is gone has nothing to keep; any other failure retries the message (its rows
+    // would be lost once the staging sweep ran).
+    const copied = await store.copy(staged, stagedCopyKey(key)).catch((e) => {
+      if (isFloeError(e, "not_found")) return undefined;
+      throw e;
+    });
     stagedCopy = copied?.key;
     if (copied) size = copied.size;
   }
@@ -48,7 +55,7 @@ export async function quarantine(env: Env, table: string, message: { id: string;
   log("quarantine", { table, messageId: message.id, code, reason: reason.slice(0, 500), attempts: message.attempts, requestId: typeof body.requestId === "string" ? body.requestId : undefined });
   // Messages that name no table (`_invalid`, `_uploads`, `_unknown`) are kept in the bucket only.
   if (!table.includes(".")) return key;
-  try {
+  {
     const entry = {
       id,
       key,
@@ -62,12 +69,18 @@ export async function quarantine(env: Env, table: string, message: { id: string;
       part: typeof body.firstIndex === "number" ? body.firstIndex : body.kind === "staged" ? 0 : undefined,
       replayOf: typeof body.replayOf === "string" ? body.replayOf : undefined,
     };
-    const r = await env.TABLES.get(env.TABLES.idFromName(table)).quarantined(table, entry);
-    // A replay quarantined again: its entry now points at this record, which holds the same message.
-    if (r.previousKey) await store.delete([r.previousKey, stagedCopyKey(r.previousKey)]).catch(() => undefined);
-  } catch {
-    // The index is for listing and replay by the API; the record itself is written (and found by
-    // prefix in the bucket). Tables without an object (`_invalid`) are never indexed.
+    let r: { id: string; previousKey: string | null };
+    try {
+      r = await rpc(env.TABLES.get(env.TABLES.idFromName(table)).quarantined(table, entry));
+    } catch (e) {
+      // Unindexed, the record could be neither listed nor replayed: remove it and let the message
+      // be retried (it is quarantined again, under a new id, by its next failure).
+      await store.delete([key, stagedCopyKey(key)]).catch(() => undefined);
+      throw e;
+    }
+    // A replay quarantined again: its entry now points at this record, which holds the same message
+    // (and, for a staged request, its own copy of the rows: without one, the old copy is kept).
+    if (r.previousKey && (!staged || stagedCopy)) await store.delete([r.previousKey, stagedCopyKey(r.previousKey)]).catch(() => undefined);
   }
   return key;
 }

@@ -17,8 +17,9 @@ export function webhookSources(env: Env): Map<string, SourceConfig> {
   let json: unknown;
   try {
     json = JSON.parse(raw);
-  } catch (e) {
-    throw new FloeError("misconfigured", `configuration: FLOE_SOURCES is not JSON (${(e as Error).message})`);
+  } catch {
+    // Not the parser's message: it quotes the text, and this secret holds signing secrets.
+    throw new FloeError("misconfigured", "configuration: FLOE_SOURCES is not JSON");
   }
   const list = z.array(z.unknown()).safeParse(json);
   if (!list.success) throw new FloeError("misconfigured", "configuration: FLOE_SOURCES must be a JSON array of sources");

@@ -58,7 +58,7 @@ describe("the quarantine", () => {
 
     // Replaying before the table takes them: back in the quarantine, same entry, new attempt.
     const first = await call(`/v1/tables/${table}/quarantine/replay`, { method: "POST", body: JSON.stringify({ reason: "extra" }) });
-    expect(first).toMatchObject({ status: 202, body: { replayed: [entry.id], skipped: [], more: false } });
+    expect(first).toMatchObject({ status: 202, body: { replayed: [entry.id], skipped: [], more: false, next: null } });
     const back = await until("quarantined again", () => call(`/v1/tables/${table}/quarantine`), (l) => l.body.entries[0].state === "quarantined" && l.body.entries[0].replays === 1);
     expect(back.body.entries).toHaveLength(1);
     expect(back.body.entries[0].id).toBe(entry.id);
@@ -76,7 +76,7 @@ describe("the quarantine", () => {
 
     // A landed entry is not sent again.
     const third = await call(`/v1/tables/${table}/quarantine/replay`, { method: "POST", body: JSON.stringify({ ids: [entry.id, "nope"] }) });
-    expect(third.body).toEqual({ replayed: [], skipped: [{ id: entry.id, reason: "already landed" }, { id: "nope", reason: "no such entry" }], more: false });
+    expect(third.body).toMatchObject({ replayed: [], skipped: [{ id: entry.id, reason: "already landed" }, { id: "nope", reason: "no such entry" }], more: false });
     const info = await call(`/v1/tables/${table}`);
     expect(info.body.quarantine).toEqual({ quarantined: 0, replayed: 0, landed: 1 });
     expect(info.body.quarantined).toBe(2);
@@ -137,6 +137,8 @@ describe("the quarantine", () => {
     const ingest = await app.request(`/v1/tables/${table}/quarantine/replay`, { method: "POST", headers: { authorization: "Bearer test-ingest-token", "content-type": "application/json" }, body: '{"all":true}' }, E);
     expect(ingest.status).toBe(401);
     expect((await app.request(`/v1/tables/${table}/quarantine`, {}, E)).status).toBe(401);
+    // The entries hold row data: the producers' token does not read them.
+    expect((await app.request(`/v1/tables/${table}/quarantine`, { headers: { authorization: "Bearer test-ingest-token" } }, E)).status).toBe(401);
     expect((await call("/healthz")).status).toBe(200); // still serving
   });
 });
@@ -169,5 +171,44 @@ describe("request receipts", () => {
     const r = await call(`/v1/requests/${old}`);
     expect(r.status).toBe(404);
     expect(r.body.error.message).toMatch(/kept 7 days/);
+  });
+});
+
+describe("replay and the dedupe window", () => {
+  it("skips entries first quarantined longer ago than the window unless forced, and goes on past skipped ones with the cursor", async () => {
+    const table = "default.q_window";
+    // A window shorter than the margin Floe keeps (an hour): every entry counts as too old.
+    await stub(table).configure(table, { properties: { "floe.dedupe-window-days": "0.01" } });
+    for (let i = 0; i < 3; i++) await deliver(messagesFor(table, [{ id: i }]), "floe-dead-letter");
+    const refused = await call(`/v1/tables/${table}/quarantine/replay`, { method: "POST", body: JSON.stringify({ all: true }) });
+    expect(refused.body.replayed).toEqual([]);
+    expect(refused.body.skipped).toHaveLength(3);
+    expect(refused.body.skipped[0].reason).toMatch(/dedupe window .*force/);
+    expect(refused.body.next).toBeNull();
+    const listed = await call(`/v1/tables/${table}/quarantine`);
+    const [a, b, c] = listed.body.entries;
+    // The cursor: from after the first entry on.
+    const firstPage = await call(`/v1/tables/${table}/quarantine?limit=1`);
+    const later = await call(`/v1/tables/${table}/quarantine/replay`, { method: "POST", body: JSON.stringify({ all: true, force: true, after: firstPage.body.next }) });
+    expect(later.body.replayed).toEqual([b.id, c.id]);
+    const forced = await call(`/v1/tables/${table}/quarantine/replay`, { method: "POST", body: JSON.stringify({ ids: [a.id], force: true }) });
+    expect(forced.body.replayed).toEqual([a.id]);
+    await until("landed", () => call(`/v1/tables/${table}/quarantine?state=landed`), (l) => l.body.entries.length === 3);
+    expect((await read("q_window")).rows.map((x) => Number(x.id)).sort()).toEqual([0, 1, 2]);
+  });
+
+  it("reads an empty JSON body as {} and says what Content-Type to send", async () => {
+    const r = await app.request("/v1/tables/q_window/maintenance", { method: "POST", headers: { ...ADMIN, "content-length": "0" }, body: "" }, E);
+    expect(r.status).toBe(200);
+    const form = await app.request("/v1/tables/q_window/quarantine/replay", { method: "POST", headers: { authorization: "Bearer test-admin-token", "content-type": "application/x-www-form-urlencoded" }, body: "all=true" }, E);
+    expect(form.status).toBe(415);
+    expect(((await form.json()) as any).error).toMatchObject({ code: "unsupported_media_type", message: expect.stringMatching(/application\/json/) });
+  });
+
+  it("refuses a request id whose table is not written namespace.table", async () => {
+    const id = newRequestId("default.receipts").replace("~default.receipts", "~receipts");
+    const r = await call(`/v1/requests/${id}`);
+    expect(r.status).toBe(400);
+    expect(r.body.error.message).toMatch(/default\.receipts/);
   });
 });
