@@ -180,7 +180,8 @@ function chart(snaps) {
     .filter((x) => x.summary["total-records"] !== undefined)
     .map((x) => ({ t: x.timestampMs, rows: Number(x.summary["total-records"]), files: Number(x.summary["total-data-files"] ?? 0) }))
     .sort((a, b) => a.t - b.t);
-  const W = 800, H = 220, L = 60, R = 60, T = 14, B = 28;
+  // As wide as the page, so the drawing is not letter-boxed (its text keeps its size).
+  const W = Math.max(480, Math.round(main.clientWidth || 800)), H = 220, L = 60, R = 60, T = 14, B = 28;
   const svg = s("svg", { class: "chart", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "Rows and data files over time" });
   if (!pts.length) {
     svg.append(s("text", { x: W / 2 - 60, y: H / 2 }, "No snapshots yet"));
