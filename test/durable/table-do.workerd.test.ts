@@ -5,6 +5,7 @@ import type { Env } from "../../src/config.js";
 import { ClaimStatus, KeyState } from "../../src/durable/keys.js";
 import type { TableDO } from "../../src/durable/table-do.js";
 import { rpc } from "../../src/errors.js";
+import { newRequestId } from "../../src/names.js";
 
 const E = env as unknown as Env;
 const stubOf = (t: string) => E.TABLES.get(E.TABLES.idFromName(t));
@@ -59,6 +60,31 @@ describe("TableDO commits in doubt", () => {
     });
     const b = await s.claim("default.doubt", "batch-b", ["k"]);
     expect([...b.status]).toEqual([ClaimStatus.Busy]);
+  });
+});
+
+describe("TableDO receipts of a commit settled from the lake", () => {
+  it("records the parts of a batch found in a snapshot with that snapshot, when its commit's own record was lost", async () => {
+    const t = "default.doubt_receipt";
+    const s = stubOf(t);
+    await s.configure(t, { schema: { type: "struct", fields: [{ id: 0, name: "x", required: false, type: "long" }] } });
+    const requestId = newRequestId(t);
+    const parts = [{ requestId, part: 0, rows: 1, requestRows: 1 }];
+    const c = await s.claim(t, "batch-a", ["k"]);
+    const done = await rpc(s.commit(t, "batch-a", c.fence, [], 0, { parts }));
+    // As if the object died after writing the metadata and before recording it: the keys still
+    // claimed, the batch in doubt with its parts, no receipt.
+    await runInDurableObject(s, async (_o: TableDO, state: DurableObjectState) => {
+      state.storage.sql.exec("DELETE FROM request_parts");
+      state.storage.sql.exec("UPDATE keys SET state = ? WHERE fence = ?", KeyState.Claimed, c.fence);
+      state.storage.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('in_doubt', ?)", JSON.stringify(["batch-a"]));
+      state.storage.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('in_doubt_parts', ?)", JSON.stringify([["batch-a", parts]]));
+    });
+    expect(await s.request(t, requestId, Date.now())).toBeNull();
+    await s.abandon(t, c.fence); // settles the doubt from the lake first
+    expect(await s.request(t, requestId, Date.now())).toMatchObject({ state: "committed", snapshotId: String(done.snapshotId), sequenceNumber: done.sequenceNumber });
+    const again = await s.claim(t, "batch-b", ["k"]);
+    expect([...again.status]).toEqual([ClaimStatus.Duplicate]);
   });
 });
 
