@@ -252,7 +252,7 @@ async function tablePage(name, { quiet = false } = {}) {
     api(`/v1/tables/${name}/quarantine?limit=200`),
   ]);
   const out = h("div", { id: "table-page", "data-table": info.table });
-  const card = (k, v, field, raw) => h("div", { class: "card" }, h("div", { class: "v", "data-field": field, "data-value": raw ?? "" }, v), h("div", { class: "k" }, k));
+  const card = (k, v, field, raw, small = false) => h("div", { class: "card" }, h("div", { class: small ? "v small" : "v", "data-field": field, "data-value": raw ?? "" }, v), h("div", { class: "k" }, k));
   out.append(
     h("h1", {}, info.table, " ", h("button", { type: "button", onclick: () => tablePage(name) }, "Refresh")),
     h(
@@ -265,7 +265,7 @@ async function tablePage(name, { quiet = false } = {}) {
       card("last commit", info.lastCommitAt ? ago(info.lastCommitAt) : "never", "lastCommitAt", info.lastCommitAt),
       card("duplicates dropped", int(info.duplicatesDropped), "duplicatesDropped", info.duplicatesDropped),
       card("quarantined (waiting)", int(info.quarantine.quarantined), "quarantine", info.quarantine.quarantined),
-      card("maintenance", maintenanceText(info.maintenance), "maintenance"),
+      card("maintenance", maintenanceText(info.maintenance), "maintenance", undefined, true),
     ),
   );
 
