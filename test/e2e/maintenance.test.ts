@@ -62,7 +62,7 @@ describe("maintenance during steady ingest, with a crash at each step (wrangler 
     await dev?.stop();
   });
 
-  it("keeps every event exactly once, references nothing missing, and ends with the files the target size implies", { timeout: 420_000 }, async () => {
+  it("keeps every event exactly once, references nothing missing, and ends with the files the target size implies", { timeout: 540_000 }, async () => {
     const created = await dev.call(`/v1/tables/${TABLE}`, { method: "PUT", headers: admin, body: JSON.stringify({ properties: PROPERTIES }) });
     expect(created.status, JSON.stringify(created.body)).toBe(200);
 
@@ -85,7 +85,10 @@ describe("maintenance during steady ingest, with a crash at each step (wrangler 
     expect(landed.totalRecords, "events landed").toBe(N);
 
     // Drain: run maintenance until no compaction is running and nothing more qualifies.
-    const deadline = Date.now() + 120_000;
+    // A deadline on progress, not a timing assertion: with a crash injected at each step, the last
+    // jobs take several queue round trips, and beside the rest of the suite (a browser among it) a
+    // drain has taken over two minutes while every job kept moving.
+    const deadline = Date.now() + 240_000;
     let s: any;
     for (;;) {
       await maintain({ actions: ["compact", "expire-snapshots"] });
