@@ -1,5 +1,6 @@
 import type { Env } from "./config.js";
 import { app } from "./http/app.js";
+import { log } from "./log.js";
 import { consume } from "./queue/consumer.js";
 import { sweepStaging } from "./queue/staging.js";
 import { reconcile } from "./uploads/reconcile.js";
@@ -13,7 +14,7 @@ export default {
   fetch: app.fetch,
   queue: consume,
   scheduled: async (_event, env, ctx) => {
-    ctx.waitUntil(reconcile(env).then((r) => console.log(`floe: reconcile: ${JSON.stringify(r)}`)));
-    ctx.waitUntil(sweepStaging(env).then((r) => r.deleted && console.log(`floe: staging: ${r.deleted} stale staged bodies deleted`)));
+    ctx.waitUntil(reconcile(env).then((r) => log("reconcile", { ...r })));
+    ctx.waitUntil(sweepStaging(env).then((r) => r.deleted && log("staging", { deleted: r.deleted })));
   },
 } satisfies ExportedHandler<Env>;

@@ -12,6 +12,7 @@ import type { LoadedTable, TableLocation } from "../iceberg/table.js";
 import { compactMessage } from "../queue/messages.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { addJobs, busyInputs, endJob, finishStep, getJob, jobFiles, leaseStep, pruneJobs, runningJobs, stalledJobs, stepCount, type StoredJob } from "./compactions.js";
+import { errorText, log } from "../log.js";
 import { getMeta, setMeta } from "./keys.js";
 import { maintenanceStateOf, type TableConfig } from "./table-info.js";
 
@@ -53,7 +54,11 @@ export class TableUpkeep {
   async run(name: string, actions: MaintenanceAction[], opts: { dryRun?: boolean; olderThanMs?: number }): Promise<MaintenanceReport> {
     // One run at a time (the alarm's and the endpoint's take turns); ingest's commits wait only for
     // a run's own commits (the gate), not for its reads, deletes and listings.
-    const run = this.runs.then(() => this.runNow(name, actions, opts));
+    const run = this.runs.then(async () => {
+      const report = await this.runNow(name, actions, opts);
+      log("maintenance", { table: name, actions, dryRun: report.dryRun, ms: report.durationMs, snapshotsExpired: report.expireSnapshots?.snapshotsExpired, orphans: report.removeOrphans?.orphans, compactionJobs: report.compact?.jobs, dataFiles: report.files?.dataFiles, smallFiles: report.files?.smallFiles });
+      return report;
+    });
     this.runs = run.catch(() => undefined);
     return run;
   }
@@ -211,7 +216,7 @@ export class TableUpkeep {
     try {
       await this.run(name, scheduledActions(schedule, maintenanceStateOf(sql), now), {});
     } catch (e) {
-      console.warn(`floe: table ${name}: maintenance failed, tried again later: ${(e as Error).message}`);
+      log("maintenance", { table: name, outcome: "failed, tried again later", error: errorText(e) }, "warn");
       setMeta(sql, "maintenance_not_before", String(now + Math.min(60_000, schedule.intervalMs))); // back off a minute (or the interval)
     }
   }

@@ -1,5 +1,6 @@
 import type { Env } from "../config.js";
 import { isFloeError } from "../errors.js";
+import { errorText, log } from "../log.js";
 import { quarantine } from "../queue/quarantine.js";
 
 /** Deliveries of a message before it is given up (wrangler.toml: max_retries = 10, so 11 in all). */
@@ -26,7 +27,7 @@ export const retryDelay = (attempts: number) => ({ delaySeconds: Math.min(60, 2 
  */
 export async function retryOrQuarantine(env: Env, table: string, msg: Message<unknown>, e: unknown, what: string): Promise<boolean> {
   const retry = shouldRetry(e, msg.attempts);
-  console.warn(`floe: ${what}: ${retry ? "retrying" : "quarantining"}: ${(e as Error).message}`);
+  log("retry", { table, messageId: msg.id, what, attempts: msg.attempts, outcome: retry ? "retrying" : "quarantining", error: errorText(e) }, "warn");
   if (retry) {
     msg.retry(retryDelay(msg.attempts));
     return true;

@@ -3,6 +3,7 @@ import { rpc } from "../errors.js";
 import { maybeFail, parseFaults } from "../faults.js";
 import { joinSegments, writeSegment, type StepOut } from "../iceberg/maintenance/compaction-run.js";
 import { shouldRetry, retryDelay } from "../pipeline/retry.js";
+import { errorText, log } from "../log.js";
 import { lakeStore } from "../storage/lake.js";
 import { compactMessage, type CompactMessage } from "./messages.js";
 
@@ -37,7 +38,7 @@ export async function compactStep(env: Env, msg: Message<unknown>, m: CompactMes
     if (await rpc(stub.compactionStepDone(m.table, m.job, s.step, out))) await env.INGEST.send(compactMessage(m.table, m.job));
     msg.ack();
   } catch (e) {
-    console.warn(`floe: table ${m.table}: compaction job ${m.job}: ${(e as Error).message}`);
+    log("compaction", { table: m.table, job: m.job, attempts: msg.attempts, error: errorText(e) }, "warn");
     if (shouldRetry(e, msg.attempts, STEP_ATTEMPTS)) return msg.retry(retryDelay(msg.attempts));
     await rpc(stub.compactionFailed(m.table, m.job, (e as Error).message)).catch(() => undefined);
     msg.ack();

@@ -39,7 +39,8 @@ export async function quarantine(env: Env, table: string, message: { id: string;
   // bodies are swept after a few days (sweepStaging) and a replay must still find them.
   const staged = body.kind === "staged" ? String(body.stagingKey) : undefined;
   let stagedCopy: string | undefined;
-  let size = typeof body.ndjson === "string" ? new TextEncoder().encode(body.ndjson).byteLength : JSON.stringify(message.body ?? null).length;
+  const asJson = typeof body.ndjson === "string" ? undefined : JSON.stringify(message.body ?? null);
+  let size = asJson === undefined ? new TextEncoder().encode(body.ndjson as string).byteLength : asJson.length;
   if (staged) {
     // A body that is gone has nothing to keep; any other failure retries the message (its rows
     // would be lost once the staging sweep ran).
@@ -64,7 +65,7 @@ export async function quarantine(env: Env, table: string, message: { id: string;
       attempts: message.attempts,
       rows: typeof body.count === "number" ? body.count : 0,
       size,
-      preview: typeof body.ndjson === "string" ? body.ndjson.slice(0, PREVIEW_CHARS) : staged ? await preview(store, stagedCopy) : JSON.stringify(message.body ?? null).slice(0, PREVIEW_CHARS),
+      preview: typeof body.ndjson === "string" ? body.ndjson.slice(0, PREVIEW_CHARS) : staged ? await preview(store, stagedCopy) : asJson!.slice(0, PREVIEW_CHARS),
       requestId: typeof body.requestId === "string" ? body.requestId : undefined,
       part: typeof body.firstIndex === "number" ? body.firstIndex : body.kind === "staged" ? 0 : undefined,
       replayOf: typeof body.replayOf === "string" ? body.replayOf : undefined,

@@ -9,6 +9,7 @@ import { lakeStore } from "../storage/lake.js";
 import type { Abortable } from "../pipeline/commit-batch.js";
 import type { Written } from "../pipeline/table-writer.js";
 import type { Route } from "./routing.js";
+import { log } from "../log.js";
 
 /** The error of an object that is no longer the version the message names. */
 export function objectChanged(m: UploadMessage): FloeError {
@@ -39,7 +40,7 @@ export async function registerParquet(env: Env, m: UploadMessage, route: Route, 
   const metadata = await parquetMetadataOf(rangedObject(env, m), RAW_STATISTICS);
   const plan = planRegistration(metadata, m.size, { schema: info.schema, lastColumnId: info.lastColumnId, spec: info.partitionSpec, partitionBy: info.partitionBy, mode: info.mode });
   if (!plan.fits) {
-    console.log(`floe: upload ${m.key} is rewritten, not registered: ${plan.why}`);
+    log("upload", { key: m.key, outcome: "rewritten, not registered", why: plan.why });
     return undefined;
   }
   const loc = info.location;

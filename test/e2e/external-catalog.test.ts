@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { parseExactJson } from "../../src/catalog/requests.js";
 import { parseMetadata, serializeMetadata, type TableMetadata } from "../../src/iceberg/metadata.js";
 import { ADMIN_TOKEN, INGEST_TOKEN, LAKE, duckdbOverFiles, icebirdRows, startFloe, walkLake, type FloeDev } from "../support/floe-dev.js";
+import { until } from "../support/until.js";
 
 const TABLE = "shop.orders";
 const EVENTS = 600;
@@ -58,12 +59,7 @@ describe("committing through an external REST catalog (two wrangler devs)", () =
       await new Promise((r) => setTimeout(r, 800)); // spread over ~25 s: many consumer batches, so many commits
     }
 
-    const deadline = Date.now() + 240_000;
-    let t = await served();
-    while (Number(t?.metadata.snapshots.at(-1)?.summary["total-records"] ?? 0) < EVENTS && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 1000));
-      t = await served();
-    }
+    let t = await until("every event committed", served, (x) => Number(x?.metadata.snapshots.at(-1)?.summary["total-records"] ?? 0) >= EVENTS, { ms: 240_000, every: 1000 });
     expect(t).toBeDefined();
     // Settled: nothing more lands after a while (a late duplicate would show here).
     await new Promise((r) => setTimeout(r, 5000));
