@@ -127,9 +127,11 @@ export async function* csvRows(input: ReadableStream<Uint8Array>, opts: CsvReadO
       seen.add(name);
     }
     converters = names.map((name) => {
-      const type = opts.types?.[name];
+      // Own keys only: the header is the file's text, and a column named "constructor" or
+      // "__proto__" must not find Object.prototype's members in `types` or in CONVERT.
+      const type = opts.types && Object.hasOwn(opts.types, name) ? opts.types[name] : undefined;
       if (type !== undefined) {
-        const convert = CONVERT[type];
+        const convert = Object.hasOwn(CONVERT, type) ? CONVERT[type] : undefined;
         if (!convert) throw new FloeError("invalid_input", `CSV: unknown type ${JSON.stringify(type)} for column "${name}"`, { details: { field: name } });
         return convert;
       }
@@ -152,7 +154,13 @@ export async function* csvRows(input: ReadableStream<Uint8Array>, opts: CsvReadO
         });
       }
       const row: Record<string, unknown> = {};
-      for (let c = 0; c < cols.length; c++) row[cols[c]] = converters[c](record.fields[c], record.quoted[c], record.line, cols[c]);
+      for (let c = 0; c < cols.length; c++) {
+        const v = converters[c](record.fields[c], record.quoted[c], record.line, cols[c]);
+        // `row.__proto__ = v` would set the row's prototype (or do nothing) and lose the column;
+        // defined, it is an own property, as JSON.parse makes it.
+        if (cols[c] === "__proto__") Object.defineProperty(row, "__proto__", { value: v, enumerable: true, writable: true, configurable: true });
+        else row[cols[c]] = v;
+      }
       batch.push(row);
     }
   };
