@@ -47,6 +47,10 @@ export interface Env extends Omit<FloeBindings, "INGEST"> {
   FLOE_FAULTS?: string;
   /** How long `?wait=true` waits for the commit by default, in ms (default 30000). */
   FLOE_WAIT_TIMEOUT_MS?: string;
+  /** How auto-created tables type numbers they infer: `double` (default) or `long` (src/iceberg/ingest-policy.ts). A table's `floe.infer.numbers` overrides it. */
+  FLOE_INFER_NUMBERS?: string;
+  /** How long `DELETE /v1/tables/{t}?purge=true` keeps the files before deleting them, in seconds (default 86400). */
+  FLOE_PURGE_GRACE_SECONDS?: string;
   /** NDJSON uploads larger than this many bytes are split into ranges of it (default 64 MiB): tests shrink it. */
   FLOE_SPLIT_BYTES?: string;
 }
@@ -107,4 +111,10 @@ export function splitBytes(env: Env): number {
 export function leaseMs(env: Env): number {
   const n = Number(env.FLOE_LEASE_MS ?? 60_000);
   return Number.isFinite(n) && n >= 1000 ? n : 60_000;
+}
+
+/** How long a purged table's files stay before they are deleted (default one day; `FLOE_PURGE_GRACE_SECONDS`). */
+export function purgeGraceMs(env: Env): number {
+  const n = Number(env.FLOE_PURGE_GRACE_SECONDS ?? 86_400);
+  return Number.isFinite(n) && n >= 0 ? n * 1000 : 86_400_000;
 }

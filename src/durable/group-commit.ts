@@ -35,11 +35,16 @@ export interface CommitResult {
   groupSize: number;
 }
 
-interface PendingCommit {
+/** The schema and partition spec a batch's files were written with. */
+export interface WrittenWith {
+  schemaId: number;
+  specId: number;
+}
+
+interface PendingCommit extends WrittenWith {
   batchId: string;
   fence: number;
   files: DataFile[];
-  schemaId: number;
   uploads: CommittedUpload[];
   parts: RequestPart[];
   resolve: (r: CommitResult) => void;
@@ -79,9 +84,9 @@ export class GroupCommit {
 
   constructor(private readonly host: GroupCommitHost) {}
 
-  commit(batchId: string, fence: number, files: DataFile[], schemaId: number, carries: CommitCarries): Promise<CommitResult> {
+  commit(batchId: string, fence: number, files: DataFile[], writtenWith: WrittenWith, carries: CommitCarries): Promise<CommitResult> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ batchId, fence, files, schemaId, uploads: carries.uploads ?? [], parts: carries.parts ?? [], resolve, reject: (e) => reject(toRpc(e)) });
+      this.pending.push({ batchId, fence, files, schemaId: writtenWith.schemaId, specId: writtenWith.specId, uploads: carries.uploads ?? [], parts: carries.parts ?? [], resolve, reject: (e) => reject(toRpc(e)) });
       this.flushing ??= this.flushLoop().finally(() => (this.flushing = undefined));
     });
   }
@@ -120,7 +125,7 @@ export class GroupCommit {
     }
     const ok: PendingCommit[] = [];
     for (const g of group) {
-      const why = checkFence(sql, g.batchId, g.fence, now) ?? (t ? incompatible(currentSchema(t.metadata), t, g.schemaId) : `table ${name} does not exist`);
+      const why = checkFence(sql, g.batchId, g.fence, now) ?? (t ? incompatible(currentSchema(t.metadata), t, g) : `table ${name} does not exist`);
       if (why) g.reject(new FloeError("commit_conflict", `commit refused: ${why}; claim again`, { retryable: true }));
       else ok.push(g);
     }
@@ -181,7 +186,10 @@ function sourcesOf(group: PendingCommit[]): string {
  * Files written under an older schema may join a snapshot of the current one if every column they
  * hold still exists with the same type: evolution here only adds columns, which read as null.
  */
-function incompatible(current: Schema, t: LoadedTable, fileSchemaId: number): string | undefined {
+function incompatible(current: Schema, t: LoadedTable, written: WrittenWith): string | undefined {
+  // Partition tuples follow the spec the files were written with: under another, they mean nothing.
+  if (written.specId !== t.metadata["default-spec-id"]) return `the partition spec changed since the files were written (spec ${written.specId}, now ${t.metadata["default-spec-id"]})`;
+  const fileSchemaId = written.schemaId;
   if (fileSchemaId === current["schema-id"]) return undefined;
   const old = t.metadata.schemas.find((s) => s["schema-id"] === fileSchemaId);
   if (!old) return `schema ${fileSchemaId} is unknown`;

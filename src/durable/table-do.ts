@@ -1,11 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
-import { autoCreate, lakeConfig, leaseMs, type Env } from "../config.js";
+import { autoCreate, lakeConfig, leaseMs, purgeGraceMs, type Env } from "../config.js";
+import { log } from "../log.js";
 import { externalCatalogFor, RestTableCatalog, type ExternalCatalog } from "../catalog/rest-client.js";
 import { FloeError, toRpc } from "../errors.js";
 import { specFor, freshSchema, type PartitionBy } from "../iceberg/append-rows.js";
 import type { TableCommit } from "../iceberg/commit.js";
 import type { DataFile } from "../iceberg/data-file.js";
 import { unionByName } from "../iceberg/evolve.js";
+import { checkColumns, checkPolicyProperties, ingestPolicy, POLICY_PROPERTIES } from "../iceberg/ingest-policy.js";
 import type { StepOut } from "../iceberg/maintenance/compaction-run.js";
 import { ACTIONS, type MaintenanceAction, type MaintenanceReport } from "../iceberg/maintenance/maintain.js";
 import { currentSchema } from "../iceberg/metadata.js";
@@ -15,6 +17,7 @@ import type { LoadedTable, TableLocation } from "../iceberg/table.js";
 import { createTable } from "../iceberg/transaction/create-table.js";
 import { updateProperties } from "../iceberg/transaction/update-properties.js";
 import { updateSchema } from "../iceberg/transaction/update-schema.js";
+import { updateSpec } from "../iceberg/transaction/update-spec.js";
 import type { Schema, StructType } from "../iceberg/types.js";
 import { parseTableName } from "../names.js";
 import { lakeStore, locationInBucket, locationOf } from "../storage/lake.js";
@@ -24,10 +27,11 @@ import { migrateCompactions } from "./compactions.js";
 import { countOutcomes } from "./external.js";
 import { tableStatus, type TableConfig, type TableInfo } from "./table-info.js";
 import { TableCatalog } from "./table-catalog.js";
-import { GroupCommit, type CommitCarries, type CommitResult } from "./group-commit.js";
+import { GroupCommit, type CommitCarries, type CommitResult, type WrittenWith } from "./group-commit.js";
 import { TableUpkeep, type StepLease } from "./table-upkeep.js";
 import { addQuarantined, listQuarantine, markLanded, markReplayed, migrateQuarantine, type NewQuarantined, type QuarantineEntry, type QuarantineQuery } from "./quarantine-ledger.js";
 import { migrateReceipts, pruneReceipts, receiptOf, recordParts, type Receipt, type RequestPart } from "./receipts.js";
+import { migratePurges, nextPurgeAt, runPurges, schedulePurge } from "./purges.js";
 import { knownUploads, listUploads, migrateUploads, replayFailed, seeUpload, uploadCommitted, uploadDeleted, uploadFailed, type UploadEntry, type UploadState } from "./uploads-ledger.js";
 
 
@@ -125,6 +129,7 @@ export class TableDO extends DurableObject<Env> {
     migrateCompactions(this.sql);
     migrateQuarantine(this.sql);
     migrateReceipts(this.sql);
+    migratePurges(this.sql);
   }
 
   private lake: ObjectStore | undefined;
@@ -208,7 +213,7 @@ export class TableDO extends DurableObject<Env> {
   }
 
   private status(name: string, config: TableConfig, t: LoadedTable | null): TableInfo {
-    return tableStatus(name, config, t, this.sql, this.location(), this.external()?.uri);
+    return tableStatus(name, config, t, this.sql, this.location(), this.external()?.uri, this.env.FLOE_INFER_NUMBERS);
   }
 
   async info(name: string): Promise<TableInfo> {
@@ -241,9 +246,7 @@ export class TableDO extends DurableObject<Env> {
   private async configureNow(name: string, req: Parameters<TableDO["configure"]>[1]): Promise<TableInfo> {
     const t = await this.loaded(name);
     const prev = this.config();
-    if (t && req.partitionBy && JSON.stringify(req.partitionBy) !== JSON.stringify(prev.partitionBy)) {
-      throw new FloeError("invalid_input", "changing the partition spec of an existing table is not supported yet", { details: { field: "partitionBy" } });
-    }
+    if (req.properties) checkPolicyProperties(req.properties);
     const config: TableConfig = {
       mode: req.mode ?? prev.mode,
       idField: req.idField ?? prev.idField,
@@ -255,8 +258,12 @@ export class TableDO extends DurableObject<Env> {
     } else if (t) {
       if (req.schema) {
         const u = unionByName(currentSchema(t.metadata), req.schema, t.metadata["last-column-id"], { inferred: false });
+        if (u.changed) this.fits(name, config, u.schema, currentSchema(t.metadata));
         if (u.changed) await this.apply(updateSchema(t.metadata, u.schema, u.lastColumnId));
       }
+      // A new partitionBy adds a spec (after the schema: it may name a column added just now);
+      // files written before keep theirs, and readers read both.
+      if (req.partitionBy) await this.apply(updateSpec(this.table!.metadata, specFor(currentSchema(this.table!.metadata), req.partitionBy)));
       if (req.properties) await this.apply(updateProperties(this.table!.metadata, req.properties));
     }
     setMeta(this.sql, "config", JSON.stringify(config));
@@ -280,6 +287,7 @@ export class TableDO extends DurableObject<Env> {
       await this.create(freshSchema(shape), config);
     } else if (config.mode === "evolve") {
       const u = unionByName(currentSchema(t.metadata), shape, t.metadata["last-column-id"], { inferred: true });
+      if (u.changed) this.fits(name, config, u.schema, currentSchema(t.metadata));
       if (u.changed) await this.apply(updateSchema(t.metadata, u.schema, u.lastColumnId));
     }
     return this.status(name, config, this.table ?? null);
@@ -305,6 +313,7 @@ export class TableDO extends DurableObject<Env> {
       await this.create({ ...schema, "schema-id": 0 }, config);
     } else {
       if (!base || t.metadata["current-schema-id"] !== base.schemaId || t.metadata["last-column-id"] !== base.lastColumnId) throw moved();
+      this.fits(name, config, schema, currentSchema(t.metadata));
       await this.apply(updateSchema(t.metadata, schema, maxFieldId(schema)));
     }
     return this.status(name, config, this.table ?? null);
@@ -315,10 +324,21 @@ export class TableDO extends DurableObject<Env> {
     if (!autoCreate(this.env) && getMeta(this.sql, "config") === undefined) throw new FloeError("not_found", `table ${name} does not exist`, { details: { table: name } });
   }
 
-  /** Creates the table in the lake (the transaction layer's `createTable`). */
+  /** Refuses a schema change that would take the table past its column limit (`floe.limit.columns`). */
+  private fits(name: string, config: TableConfig, after: Schema, before: Schema | null): void {
+    checkColumns(after, before, ingestPolicy({ ...(this.table?.metadata.properties ?? {}), ...config.properties }), name);
+  }
+
+  /**
+   * Creates the table in the lake (the transaction layer's `createTable`). The number inference
+   * policy in force is written into its properties, so the table keeps the one it was created
+   * with when the deployment's default changes, and any reader of its metadata sees it.
+   */
   private async create(schema: Schema, config: TableConfig): Promise<void> {
     const loc = this.location();
-    this.table = await this.port().commit(createTable({ location: loc.uri, schema, spec: specFor(schema, config.partitionBy), properties: config.properties }), { now: Date.now(), base: null });
+    this.fits(this.name(), config, schema, null);
+    const properties = { [POLICY_PROPERTIES.numbers]: ingestPolicy(config.properties, this.env.FLOE_INFER_NUMBERS).numbers, ...config.properties };
+    this.table = await this.port().commit(createTable({ location: loc.uri, schema, spec: specFor(schema, config.partitionBy), properties }), { now: Date.now(), base: null });
     if (this.external()) this.adoptLocation(this.table);
     else setMeta(this.sql, "location", JSON.stringify(loc)); // pinned: a later drop moves the name, not this table
     await this.catalog.cataloged(this.name(), true);
@@ -354,9 +374,9 @@ export class TableDO extends DurableObject<Env> {
   }
 
   /** Step 3: commits a claimed batch's files; batches arriving meanwhile share the next snapshot. */
-  commit(name: string, batchId: string, fence: number, files: DataFile[], schemaId: number, carries: CommitCarries = {}): Promise<CommitResult> {
+  commit(name: string, batchId: string, fence: number, files: DataFile[], writtenWith: WrittenWith, carries: CommitCarries = {}): Promise<CommitResult> {
     setMeta(this.sql, "name", name);
-    return this.commits.commit(batchId, fence, files, schemaId, carries);
+    return this.commits.commit(batchId, fence, files, writtenWith, carries);
   }
 
   /** Extends a claim's lease while its batch is still being written (a large upload); false once it has ended. */
@@ -525,14 +545,46 @@ export class TableDO extends DurableObject<Env> {
   async catalogDrop(name: string, purge: boolean): Promise<{ deleted: number; kept: string | null }> {
     return guard(async () => {
       this.notExternal(name);
+      const at = Date.now();
       const r = await this.catalog.drop(name, purge);
-      this.table = undefined;
-      this.migrate();
-      setMeta(this.sql, "name", name);
-      setMeta(this.sql, "location", JSON.stringify(await this.catalog.nextLocation(name)));
-      setMeta(this.sql, "cataloged", "no");
+      await this.startOver(name, at);
       return r;
     });
+  }
+
+  /**
+   * `DELETE /v1/tables/{table}`: the table leaves the catalog and its state (config, dedupe ledger,
+   * receipts, quarantine index, uploads ledger, jobs) is wiped at once; messages sent to it before
+   * the drop are discarded by the consumer, not written into a table created later under the name.
+   * With `purge`, its files are deleted once the grace period (`FLOE_PURGE_GRACE_SECONDS`) is over
+   * (purges.ts); without, they stay, and `metadataLocation` can be registered back.
+   */
+  async drop(name: string, purge: boolean): Promise<DropResult> {
+    return guard(async () => {
+      this.notExternal(name);
+      const t = await this.loaded(name);
+      if (!t && getMeta(this.sql, "config") === undefined) throw new FloeError("not_found", `table ${name} does not exist`, { details: { table: name } });
+      const at = Date.now();
+      const old = this.location();
+      const kept = t ? (await this.catalog.drop(name, false)).kept : (await this.ctx.storage.deleteAll(), null);
+      await this.startOver(name, at);
+      const purgeAt = purge && t ? at + purgeGraceMs(this.env) : null;
+      if (purgeAt !== null) {
+        schedulePurge(this.sql, `${old.key}/`, purgeAt);
+        await this.schedule();
+      }
+      return { table: name, dropped: true, metadataLocation: kept, purge: purgeAt === null ? null : { location: old.uri, at: new Date(purgeAt).toISOString() } };
+    });
+  }
+
+  /** After a drop: the object is empty but for its name, a fresh location, when it was dropped, and pending purges. */
+  private async startOver(name: string, droppedAt: number): Promise<void> {
+    this.table = undefined;
+    this.migrate();
+    setMeta(this.sql, "name", name);
+    setMeta(this.sql, "location", JSON.stringify(await this.catalog.nextLocation(name)));
+    setMeta(this.sql, "cataloged", "no");
+    setMeta(this.sql, "dropped_at", String(droppedAt));
   }
 
   /** Sets the alarm for the next thing due: key pruning (hourly), automatic maintenance, a look at running jobs. */
@@ -540,7 +592,7 @@ export class TableDO extends DurableObject<Env> {
     const now = Date.now();
     let pruneAt = Number(getMeta(this.sql, "next_prune_at") ?? 0);
     if (!pruneAt) setMeta(this.sql, "next_prune_at", String((pruneAt = now + DAY_MS / 24)));
-    const at = Math.min(pruneAt, this.upkeep.nextAlarm(now));
+    const at = Math.min(pruneAt, this.upkeep.nextAlarm(now), nextPurgeAt(this.sql) ?? Infinity);
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
@@ -562,10 +614,24 @@ export class TableDO extends DurableObject<Env> {
     pruneKeys(this.sql, now, window);
     pruneReceipts(this.sql, now, window);
     setMeta(this.sql, "next_prune_at", String(now + DAY_MS / 24));
+    if ((nextPurgeAt(this.sql) ?? Infinity) <= now) {
+      const purged = await runPurges(this.sql, this.store, now, `${this.location().key}/`);
+      log("purge", { table: getMeta(this.sql, "name"), deleted: purged.deleted, done: purged.done });
+    }
     // A table in an external catalog is maintained by that catalog.
     if (getMeta(this.sql, "name") && !this.external()) await this.upkeep.onAlarm(now);
     await this.schedule();
   }
+}
+
+/** What `DELETE /v1/tables/{table}` answers. */
+export interface DropResult {
+  table: string;
+  dropped: true;
+  /** The dropped table's last metadata file (register it to bring the table back), or null. */
+  metadataLocation: string | null;
+  /** When and where its files will be deleted (`?purge=true`), or null: they stay. */
+  purge: { location: string; at: string } | null;
 }
 
 /** One snapshot as `GET /v1/tables/{table}/snapshots` lists it (ids as decimal strings: they are 64-bit). */

@@ -1,5 +1,6 @@
 import { quarantineCounts, type QuarantineState } from "./quarantine-ledger.js";
 import type { PartitionBy } from "../iceberg/append-rows.js";
+import { ingestPolicy, type IngestPolicy } from "../iceberg/ingest-policy.js";
 import { maintenanceSchedule, nextRunAt, type MaintenanceReport, type MaintenanceState } from "../iceberg/maintenance/maintain.js";
 import { currentSchema, currentSnapshot, defaultSpec } from "../iceberg/metadata.js";
 import type { LoadedTable, TableLocation } from "../iceberg/table.js";
@@ -31,10 +32,14 @@ export interface TableInfo {
   idField: string | null;
   partitionBy: PartitionBy[];
   properties: Record<string, string>;
+  /** Number inference and the limits on what rows may add (the table's properties, ingest-policy.ts). */
+  policy: IngestPolicy;
   schema: Schema | null;
   /** The highest field id ever assigned (new columns get ids after it). */
   lastColumnId: number;
   partitionSpec: PartitionSpec | null;
+  /** When a table of this name was last dropped (epoch ms): messages sent before it are discarded. */
+  droppedAt: number | null;
   /** Where the table's files are written (`uri`), and their store key prefix (`key`): also before it exists. */
   location: TableLocation;
   /** The external REST catalog the table commits through (and what its commits met), or null for the lake's own layout. */
@@ -84,7 +89,7 @@ export function maintenanceStateOf(sql: SqlStorage): MaintenanceState {
   };
 }
 
-export function tableStatus(name: string, config: TableConfig, t: LoadedTable | null, sql: SqlStorage, location: TableLocation, external?: string): TableInfo {
+export function tableStatus(name: string, config: TableConfig, t: LoadedTable | null, sql: SqlStorage, location: TableLocation, external?: string, defaultNumbers?: string): TableInfo {
   const snap = t ? currentSnapshot(t.metadata) : undefined;
   const lastCommit = Number(getMeta(sql, "last_commit_at") ?? 0);
   const raw = getMeta(sql, "last_maintenance");
@@ -100,6 +105,7 @@ export function tableStatus(name: string, config: TableConfig, t: LoadedTable | 
     idField: config.idField ?? null,
     partitionBy: config.partitionBy,
     properties: config.properties,
+    policy: ingestPolicy({ ...(t?.metadata.properties ?? {}), ...config.properties }, defaultNumbers),
     schema: t ? currentSchema(t.metadata) : null,
     lastColumnId: t ? t.metadata["last-column-id"] : 0,
     partitionSpec: t ? defaultSpec(t.metadata) : null,
@@ -117,6 +123,7 @@ export function tableStatus(name: string, config: TableConfig, t: LoadedTable | 
     maintenance: { enabled: schedule.enabled, commitsSinceLastRun: state.commitsSince, nextRunAt: next === null ? null : new Date(next).toISOString(), lastRun, compaction: compactionStatus(sql) },
     lastCommitAt: lastCommit ? new Date(lastCommit).toISOString() : snap ? new Date(snap["timestamp-ms"]).toISOString() : null,
     duplicatesDropped: Number(getMeta(sql, "duplicates") ?? 0),
+    droppedAt: Number(getMeta(sql, "dropped_at") ?? 0) || null,
     quarantined: Number(getMeta(sql, "quarantined") ?? 0),
     quarantine: quarantineCounts(sql),
     uploads: uploadCounts(sql),

@@ -3,6 +3,7 @@ import { CATALOG_OBJECT } from "../durable/catalog-do.js";
 import { FloeError, rpc } from "../errors.js";
 import { parseTransform } from "../iceberg/transforms.js";
 import type { IcebergType, NestedField, StructType } from "../iceberg/types.js";
+import { log } from "../log.js";
 import { parseTableName } from "../names.js";
 import { bearer } from "./auth.js";
 import { ADMIN, api, INGEST, jsonLimit, jsonRequest, jsonResponse, refusals, serve, TableParam } from "./openapi.js";
@@ -109,6 +110,38 @@ serve(tables, put, async (c) => {
   }));
   forgetTable(name.full);
   return c.json(info, 200);
+});
+
+const del = createRoute({
+  method: "delete",
+  path: "/v1/tables/{table}",
+  tags: ["Tables"],
+  summary: "Drop a table",
+  description:
+    "The table leaves listings and status at once, and its state (config, dedupe ledger, receipts, quarantine, uploads ledger) is cleared; events sent to it before the drop are discarded, so a table created again under the name starts empty. Without `purge` its files stay (`metadataLocation` can be registered back through the REST catalog); with `purge=true` they are deleted after a grace period (`FLOE_PURGE_GRACE_SECONDS`, default one day).",
+  security: ADMIN,
+  middleware: [bearer("FLOE_ADMIN_TOKEN")] as const,
+  request: { params: TableParam, query: z.object({ purge: z.enum(["true", "false"]).default("false").openapi({ description: "Delete the table's files after the grace period" }) }) },
+  responses: {
+    200: jsonResponse(
+      z.object({
+        table: z.string(),
+        dropped: z.literal(true),
+        metadataLocation: z.string().nullable().openapi({ description: "The dropped table's last metadata file" }),
+        purge: z.object({ location: z.string(), at: z.string() }).nullable().openapi({ description: "Where and when the files will be deleted" }),
+      }).openapi("Dropped"),
+      "Dropped",
+    ),
+    ...refusals(400, 401, 404),
+  },
+});
+
+serve(tables, del, async (c) => {
+  const name = parseTableName(c.req.valid("param").table);
+  const r = await rpc(c.env.TABLES.get(c.env.TABLES.idFromName(name.full)).drop(name.full, c.req.valid("query").purge === "true"));
+  forgetTable(name.full);
+  log("drop", { table: name.full, purgeAt: r.purge?.at ?? null });
+  return c.json(r, 200);
 });
 
 const get = createRoute({

@@ -1,6 +1,7 @@
 import type { TableInfo } from "../durable/table-info.js";
 import { FloeError, isFloeError } from "../errors.js";
 import { inferStruct } from "../iceberg/infer.js";
+import { checkGrowth, checkRows } from "../iceberg/ingest-policy.js";
 import { compileRowConverter } from "../iceberg/rows.js";
 
 /** At most this many problems are listed in a 400; the count of all is given beside them. */
@@ -14,20 +15,29 @@ export const MAX_LISTED_ERRORS = 20;
  * writes with, which may have moved on since.
  */
 export function validateRows(info: TableInfo, rows: readonly unknown[]): void {
+  checkRows(rows.length, info.policy, info.table);
   const check = (batch: readonly unknown[], first: number) => {
     if (info.schema && info.mode === "strict") {
       compileRowConverter(info.schema, { unknownFields: "error" })(batch, first);
       return;
     }
     // New fields must agree among themselves; known ones must fit the table's types.
-    inferStruct(batch, first, info.schema ?? undefined);
+    const shape = inferStruct(batch, first, info.schema ?? undefined, info.policy);
     if (info.schema) compileRowConverter(info.schema, { unknownFields: "ignore" })(batch, first);
+    return shape;
   };
+  let fits = false;
+  let shape: ReturnType<typeof check>;
   try {
-    check(rows, 0);
-    return;
+    shape = check(rows, 0);
+    fits = true;
   } catch (e) {
     if (!isFloeError(e, "invalid_input")) throw e;
+  }
+  if (fits) {
+    // The request's new columns, all rows together, against the table's limits.
+    if (shape) checkGrowth(shape, info.schema, info.policy, info.table);
+    return;
   }
   // Something is wrong: check row by row to list what (the fast path above stops at the first).
   const errors: Record<string, unknown>[] = [];

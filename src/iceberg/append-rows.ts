@@ -4,7 +4,7 @@ import { appendFiles, type AppendOptions, type AppendResult } from "./transactio
 import { createTable } from "./transaction/create-table.js";
 import type { DataFile } from "./data-file.js";
 import { unionByName } from "./evolve.js";
-import { inferStruct } from "./infer.js";
+import { inferStruct, type InferOptions } from "./infer.js";
 import { currentSchema, defaultSpec } from "./metadata.js";
 import { validatePartitionSpec } from "./partition.js";
 import { compileRowConverter } from "./rows.js";
@@ -28,6 +28,8 @@ export interface AppendRowsOptions extends FileWriteOptions, Pick<AppendOptions,
   create?: { schema?: StructType; partitionBy?: PartitionBy[]; properties?: Record<string, string> };
   /** Rows converted and written per step by `appendRows`; with the row-group bounds this bounds memory. */
   chunkRows?: number;
+  /** How new columns are inferred (numbers, depth, name length): default DEFAULT_POLICY. */
+  infer?: InferOptions;
 }
 
 export interface AppendRowsResult extends AppendResult {
@@ -75,7 +77,7 @@ export async function appendBatches(store: ObjectStore, loc: TableLocation, batc
 
   const step = async (chunk: readonly unknown[]) => {
     if (mode === "evolve" || !schema) {
-      const inferred = inferStruct(chunk, rowCount, schema);
+      const inferred = inferStruct(chunk, rowCount, schema, opts.infer);
       if (!schema) {
         schema = freshSchema(inferred);
         lastColumnId = maxFieldId(schema);

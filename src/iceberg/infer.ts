@@ -1,16 +1,21 @@
 import { FloeError } from "../errors.js";
+import { DEFAULT_POLICY, limitError, POLICY_PROPERTIES, type IngestPolicy } from "./ingest-policy.js";
 import type { IcebergType, NestedField, StructType } from "./types.js";
 import { typeToString } from "./types.js";
 
+/** What inference needs of the table's policy (ingest-policy.ts). */
+export type InferOptions = Pick<IngestPolicy, "numbers" | "maxDepth" | "maxNameLength">;
+
 /**
- * Type inference from JSON rows. Integral numbers become `long`, others `double`; strings stay
+ * Type inference from JSON rows. Numbers become `double` (or, with the policy `long`, integral
+ * ones `long`; ingest-policy.ts says why double is the default); strings stay
  * `string` (an ISO-8601 text only becomes a timestamp when the table declares one: guessing
  * would turn an id that happens to look like a date into a column of the wrong type); objects
  * become structs and arrays lists. Inferred fields are optional: one batch cannot prove that a
  * field is always present. A field that is null in every row is left out until a value shows
  * its type. Ids are placeholders (0); `unionByName` assigns real ones.
  */
-export function inferStruct(rows: readonly unknown[], firstRow = 0, known?: StructType): StructType {
+export function inferStruct(rows: readonly unknown[], firstRow = 0, known?: StructType, opts: InferOptions = DEFAULT_POLICY): StructType {
   let shape: StructType = { type: "struct", fields: [] };
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r];
@@ -18,31 +23,36 @@ export function inferStruct(rows: readonly unknown[], firstRow = 0, known?: Stru
     if (!isPlainObject(row)) {
       throw new FloeError("invalid_input", `row ${i}: expected a JSON object, got ${describe(row)}`, { details: { row: i, reason: "not an object" } });
     }
-    shape = mergeStruct(shape, inferObject(row, i, "", known), i, "", row);
+    shape = mergeStruct(shape, inferObject(row, i, "", opts, 0, known), i, "", row);
   }
   return shape;
 }
 
 /** Inferred type of one JSON value, or undefined for null / empty arrays of nothing. */
-function inferValue(v: unknown, row: number, path: string): IcebergType | undefined {
+function inferValue(v: unknown, row: number, path: string, opts: InferOptions, depth: number): IcebergType | undefined {
   if (v === null || v === undefined) return undefined;
   switch (typeof v) {
     case "boolean":
       return "boolean";
     case "number":
-      return Number.isInteger(v) ? "long" : "double";
+      return opts.numbers === "long" && Number.isInteger(v) ? "long" : "double";
     case "bigint":
       return "long";
     case "string":
       return "string";
   }
+  if (Array.isArray(v) || isPlainObject(v)) {
+    if (depth >= opts.maxDepth) {
+      throw limitError(POLICY_PROPERTIES.maxDepth, opts.maxDepth, `row ${row}, field "${path}": nested deeper than the limit of ${opts.maxDepth} levels (property ${POLICY_PROPERTIES.maxDepth}); send it as a JSON string, or raise the limit`, { row, field: path });
+    }
+  }
   if (Array.isArray(v)) {
     let element: IcebergType | undefined;
-    for (const item of v) element = merge(element, inferValue(item, row, `${path}.element`), row, `${path}.element`, item);
+    for (const item of v) element = merge(element, inferValue(item, row, `${path}.element`, opts, depth + 1), row, `${path}.element`, item);
     // An array of nothing but nulls/empties says nothing of its element type: leave it open.
     return element === undefined ? undefined : { type: "list", "element-id": 0, "element-required": false, element };
   }
-  if (isPlainObject(v)) return inferObject(v, row, path);
+  if (isPlainObject(v)) return inferObject(v, row, path, opts, depth + 1);
   throw new FloeError("invalid_input", `row ${row}, field "${path}": unsupported value ${describe(v)}`, { details: { row, field: path } });
 }
 
@@ -51,14 +61,18 @@ function inferValue(v: unknown, row: number, path: string): IcebergType | undefi
  * their values are checked against the table's type by the row converter, which names the row
  * that does not fit. Only new fields, and new fields inside known structs, are discovered here.
  */
-function inferObject(obj: Record<string, unknown>, row: number, path: string, known?: StructType): StructType {
+function inferObject(obj: Record<string, unknown>, row: number, path: string, opts: InferOptions, depth: number, known?: StructType): StructType {
   const fields: NestedField[] = [];
   for (const key in obj) {
     const fieldPath = path ? `${path}.${key}` : key;
     const k = known ? fieldsByName(known).get(key) : undefined;
     let t: IcebergType | undefined;
-    if (k === undefined) t = inferValue(obj[key], row, fieldPath);
-    else if (typeof k.type === "object" && k.type.type === "struct" && isPlainObject(obj[key])) t = inferObject(obj[key] as Record<string, unknown>, row, fieldPath, k.type);
+    if (k === undefined) {
+      if (key.length > opts.maxNameLength) {
+        throw limitError(POLICY_PROPERTIES.maxNameLength, opts.maxNameLength, `row ${row}, field "${fieldPath.slice(0, 80)}…": the name has ${key.length} characters, over the limit of ${opts.maxNameLength} (property ${POLICY_PROPERTIES.maxNameLength})`, { row, field: fieldPath.slice(0, 300) });
+      }
+      t = inferValue(obj[key], row, fieldPath, opts, depth);
+    } else if (typeof k.type === "object" && k.type.type === "struct" && isPlainObject(obj[key])) t = inferObject(obj[key] as Record<string, unknown>, row, fieldPath, opts, depth + 1, k.type);
     else continue;
     if (t !== undefined) fields.push({ id: 0, name: key, required: false, type: t });
   }

@@ -151,7 +151,11 @@ function primitiveConverter(t: PrimitiveType): Convert {
     case "string":
       return (v, row, path) => (typeof v === "string" ? v : generic(v, row, path));
     case "long":
-      return (v, row, path) => (typeof v === "number" && Number.isSafeInteger(v) ? BigInt(v) : generic(v, row, path));
+      return (v, row, path) => {
+        if (typeof v === "number" && Number.isSafeInteger(v)) return BigInt(v);
+        if (typeof v === "number" && Number.isFinite(v) && !Number.isInteger(v)) throw fieldError(row, path, fractionInLong(v, path));
+        return generic(v, row, path);
+      };
     case "double":
       return (v, row, path) => (typeof v === "number" ? v : generic(v, row, path));
     case "boolean":
@@ -171,6 +175,15 @@ function checkUnknown(obj: Record<string, unknown>, known: Set<string>, row: num
       throw fieldError(row, p, "field is not in the table schema");
     }
   }
+}
+
+/**
+ * The refusal of a fraction in a long column says how to get out: the usual cause is a column
+ * inferred as long from a producer that writes 1.0 as `1` (table property `floe.infer.numbers`),
+ * and Iceberg cannot widen long to double, so the fix is a new table, not a retry.
+ */
+function fractionInLong(v: number, path: string): string {
+  return `${v} is not an integer, and the column is long. Iceberg cannot change a long column to double: drop the table (DELETE /v1/tables/{table}) and create it again with "${path}" declared "double" (PUT /v1/tables/{table}) or with the property floe.infer.numbers=double (the default for new tables), or send fractions in another field`;
 }
 
 function fieldError(row: number, field: string, reason: string): FloeError {

@@ -57,7 +57,7 @@ export async function commitBatch(
     throw e;
   }
   try {
-    const commit = await rpc(stub.commit(table, batchId, claim.fence, written.files, written.schemaId, opts.carries?.(written) ?? {}));
+    const commit = await rpc(stub.commit(table, batchId, claim.fence, written.files, { schemaId: written.schemaId, specId: written.specId }, opts.carries?.(written) ?? {}));
     log("batch", { ...about(), fence: claim.fence, keys: keys.length, rows: written.rows, files: written.files.length, snapshotId: commit.snapshotId, groupSize: commit.groupSize, outcome: "committed", ms: Date.now() - started });
     return { claim, commit, written, batchId };
   } catch (e) {

@@ -16,6 +16,8 @@ export interface Written {
   files: DataFile[];
   rows: number;
   schemaId: number;
+  /** The partition spec the files' partition tuples follow (a spec changed since is a conflict). */
+  specId: number;
 }
 
 /**
@@ -53,11 +55,11 @@ export class TableWriter {
   /** Writes rows (their index in the batch's input starts at `first`, for error messages). */
   async write(rows: readonly unknown[], first: number): Promise<void> {
     if (!this.schema) {
-      this.schema = freshSchema(inferStruct(rows, first));
+      this.schema = freshSchema(inferStruct(rows, first, undefined, this.info.policy));
       this.lastId = maxFieldId(this.schema);
       this.spec = specFor(this.schema, this.info.partitionBy);
     } else if (this.info.mode === "evolve") {
-      const shape = inferStruct(rows, first, this.schema);
+      const shape = inferStruct(rows, first, this.schema, this.info.policy);
       if (shape.fields.length) {
         const u = unionByName(this.schema, shape, this.lastId, { inferred: true });
         if (u.changed) {
@@ -89,7 +91,7 @@ export class TableWriter {
       const base = info.exists && info.schema ? { schemaId: info.schema["schema-id"], lastColumnId: info.lastColumnId } : null;
       info = await rpc(this.env.TABLES.get(this.env.TABLES.idFromName(this.table)).adoptSchema(this.table, this.schema, base));
     }
-    return { files, rows: this.count, schemaId: info.schema?.["schema-id"] ?? 0 };
+    return { files, rows: this.count, schemaId: info.schema?.["schema-id"] ?? 0, specId: this.spec?.["spec-id"] ?? 0 };
   }
 
   /** Deletes every file written: they were never committed. */

@@ -7,7 +7,7 @@ import { FloeError, isFloeError, rpc } from "../errors.js";
 import { maybeFail, parseFaults } from "../faults.js";
 import { inferStruct, mergeInferred } from "../iceberg/infer.js";
 import type { StructType } from "../iceberg/types.js";
-import { parseTableName } from "../names.js";
+import { parseRequestId, parseTableName } from "../names.js";
 import { bindingStore } from "../storage/lake.js";
 import { commitBatch } from "../pipeline/commit-batch.js";
 import { retryOrQuarantine } from "../pipeline/retry.js";
@@ -102,6 +102,7 @@ async function consumeTable(env: Env, table: string, items: Item[]): Promise<voi
 async function writeTable(env: Env, table: string, items: Item[]): Promise<void> {
   const stub = env.TABLES.get(env.TABLES.idFromName(table));
   const info: TableInfo = await rpc(stub.info(table));
+  discardDropped(table, items, info.droppedAt);
 
   // Keys: known from the envelope, unless the table keys rows by a field of their own.
   for (const it of items) {
@@ -188,11 +189,32 @@ async function ensureShape(env: Env, stub: DurableObjectStub<TableDO>, table: st
   let shape: StructType | undefined;
   for (const [it, set] of fresh) {
     for await (const { first, rows } of messageRows(env, it.body)) {
-      const s = inferStruct(rows.filter((_, i) => set.has(first + i - firstOf(it.body))), 0, info.schema ?? undefined);
+      const s = inferStruct(rows.filter((_, i) => set.has(first + i - firstOf(it.body))), 0, info.schema ?? undefined, info.policy);
       shape = shape ? mergeInferred(shape, s) : s;
     }
   }
   return shape && (shape.fields.length || !info.exists) ? rpc(stub.ensureSchema(table, shape)) : info;
+}
+
+/**
+ * Messages sent before their table was dropped (`DELETE /v1/tables/{table}`) are acked and
+ * forgotten: they belonged to the table that is gone, and must not land in one created later under
+ * the same name. A request id holds the time it was accepted (UUIDv7, names.ts).
+ */
+function discardDropped(table: string, items: Item[], droppedAt: number | null): void {
+  if (!droppedAt) return;
+  for (const it of items) {
+    let sent: number;
+    try {
+      sent = parseRequestId(it.body.requestId).at;
+    } catch {
+      continue;
+    }
+    if (sent >= droppedAt) continue;
+    it.dropped = true;
+    it.msg.ack();
+    log("discard", { table, requestId: it.body.requestId, rows: it.body.count, reason: "sent before the table was dropped" });
+  }
 }
 
 /** The part of its request a message carries, for the request's receipt. */

@@ -59,5 +59,5 @@ export async function registerParquet(env: Env, m: UploadMessage, route: Route, 
     schemaId = (await rpc(stub.adoptSchema(route.table, plan.schema, base))).schema?.["schema-id"] ?? 0;
   }
   const file: DataFile = { content: 0, filePath: `${loc.uri}/${path}`, fileFormat: "PARQUET", partition: plan.partition, ...plan.metrics };
-  return { files: [file], rows: Number(metadata.num_rows), schemaId };
+  return { files: [file], rows: Number(metadata.num_rows), schemaId, specId: plan.spec["spec-id"] };
 }

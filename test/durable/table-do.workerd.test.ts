@@ -32,7 +32,7 @@ describe("TableDO ledger", () => {
     const a = await s.claim("default.fenced", "batch-a", ["k"]);
     await s.abandon("default.fenced", a.fence);
     await s.claim("default.fenced", "batch-b", ["k"]);
-    await expect(rpc(s.commit("default.fenced", "batch-a", a.fence, [], 0))).rejects.toMatchObject({ code: "commit_conflict", retryable: true, message: expect.stringMatching(/commit refused: .*fence/) });
+    await expect(rpc(s.commit("default.fenced", "batch-a", a.fence, [], { schemaId: 0, specId: 0 }))).rejects.toMatchObject({ code: "commit_conflict", retryable: true, message: expect.stringMatching(/commit refused: .*fence/) });
   });
 
   it("forgets committed keys older than the dedupe window when its alarm runs", async () => {
@@ -71,7 +71,7 @@ describe("TableDO receipts of a commit settled from the lake", () => {
     const requestId = newRequestId(t);
     const parts = [{ requestId, part: 0, rows: 1, requestRows: 1 }];
     const c = await s.claim(t, "batch-a", ["k"]);
-    const done = await rpc(s.commit(t, "batch-a", c.fence, [], 0, { parts }));
+    const done = await rpc(s.commit(t, "batch-a", c.fence, [], { schemaId: 0, specId: 0 }, { parts }));
     // As if the object died after writing the metadata and before recording it: the keys still
     // claimed, the batch in doubt with its parts, no receipt.
     await runInDurableObject(s, async (_o: TableDO, state: DurableObjectState) => {
@@ -111,7 +111,7 @@ describe("TableDO commit interval", () => {
     await s.configure(t, { schema: { type: "struct", fields: [{ id: 0, name: "x", required: false, type: "long" }] }, properties: { "floe.commit.min-interval-ms": "1500" } });
     const commitOne = async (k: string) => {
       const c = await s.claim(t, `b-${k}`, [k]);
-      return rpc(s.commit(t, `b-${k}`, c.fence, [], 0));
+      return rpc(s.commit(t, `b-${k}`, c.fence, [], { schemaId: 0, specId: 0 }));
     };
     const first = await commitOne("a");
     const started = Date.now();

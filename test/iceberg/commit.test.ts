@@ -131,7 +131,7 @@ describe("schema, spec and property changes", () => {
 
   it("updateSpec adds a partition spec as the default; updateProperties sets and removes", () => {
     const m = created({ a: "1", b: "2" });
-    const spec = applyUpdates(m, updateSpec(m, { fields: [{ "source-id": 1, "field-id": 1000, name: "id_bucket", transform: "bucket[4]" }] }).updates, { now: 2 });
+    const spec = applyUpdates(m, updateSpec(m, { fields: [{ "source-id": 1, "field-id": 0, name: "id_bucket", transform: "bucket[4]" }] })!.updates, { now: 2 });
     expect(spec["default-spec-id"]).toBe(1);
     expect(spec["last-partition-id"]).toBe(1000);
     expect(spec["partition-specs"]).toHaveLength(2);

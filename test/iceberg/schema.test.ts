@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { FloeError } from "../../src/errors.js";
 import { unionByName } from "../../src/iceberg/evolve.js";
 import { inferStruct } from "../../src/iceberg/infer.js";
+import { DEFAULT_POLICY } from "../../src/iceberg/ingest-policy.js";
 import { compileRowConverter } from "../../src/iceberg/rows.js";
 import { assignFreshIds, idCounter, makeSchema, validateSchema } from "../../src/iceberg/schema.js";
 import type { Schema, StructType } from "../../src/iceberg/types.js";
@@ -19,21 +20,36 @@ function error(fn: () => unknown): FloeError {
 }
 
 describe("inference from JSON rows", () => {
-  it("infers long, double, string, boolean, structs and lists; all optional", () => {
-    const t = inferStruct([{ a: 1, b: 1.5, c: "2024-01-01T00:00:00Z", d: true, e: { x: [1, 2] } }]);
-    expect(t.fields.map((f) => [f.name, f.type, f.required])).toEqual([
-      ["a", "long", false],
-      ["b", "double", false],
-      ["c", "string", false],
-      ["d", "boolean", false],
-      ["e", { type: "struct", fields: [{ id: 0, name: "x", required: false, type: { type: "list", "element-id": 0, "element-required": false, element: "long" } }] }, false],
-    ]);
+  it("infers double, string, boolean, structs and lists by default, all optional; integral numbers as long only with the long policy", () => {
+    const row = { a: 1, b: 1.5, c: "2024-01-01T00:00:00Z", d: true, e: { x: [1, 2] } };
+    const shape = (numbers: "double" | "long") => inferStruct([row], 0, undefined, { ...DEFAULT_POLICY, numbers }).fields.map((f) => [f.name, f.type, f.required]);
+    const list = (element: string) => ({ type: "struct", fields: [{ id: 0, name: "x", required: false, type: { type: "list", "element-id": 0, "element-required": false, element } }] });
+    expect(inferStruct([row]).fields.map((f) => [f.name, f.type, f.required])).toEqual(shape("double"));
+    expect(shape("double")).toEqual([["a", "double", false], ["b", "double", false], ["c", "string", false], ["d", "boolean", false], ["e", list("double"), false]]);
+    expect(shape("long")).toEqual([["a", "long", false], ["b", "double", false], ["c", "string", false], ["d", "boolean", false], ["e", list("long"), false]]);
   });
 
-  it("widens long to double across rows and merges struct fields", () => {
-    const t = inferStruct([{ a: 1, s: { x: 1 } }, { a: 2.5, s: { y: "q" } }]);
+  it("with the long policy, widens long to double across rows and merges struct fields", () => {
+    const t = inferStruct([{ a: 1, s: { x: 1 } }, { a: 2.5, s: { y: "q" } }], 0, undefined, { ...DEFAULT_POLICY, numbers: "long" });
     expect(t.fields[0].type).toBe("double");
     expect((t.fields[1].type as StructType).fields.map((f) => f.name)).toEqual(["x", "y"]);
+  });
+
+  it("refuses names over the length limit and nesting over the depth limit, naming the limit, row and field", () => {
+    const policy = { ...DEFAULT_POLICY, maxDepth: 3, maxNameLength: 8 };
+    const long = error(() => inferStruct([{ ok: 1 }, { ok: 1, abcdefghi: 2 }], 0, undefined, policy));
+    expect(long.code).toBe("invalid_input");
+    expect(long.details).toMatchObject({ limit: "floe.limit.field-name-length", value: 8, row: 1, field: "abcdefghi" });
+    expect(long.message).toMatch(/row 1, field "abcdefghi…": the name has 9 characters, over the limit of 8 \(property floe.limit.field-name-length\)/);
+    // Three levels of structs or lists are allowed, a fourth is refused.
+    expect(inferStruct([{ a: { b: { c: { d: 1 } } } }], 0, undefined, policy).fields).toHaveLength(1);
+    const deep = error(() => inferStruct([{ a: { b: { c: { d: { e: 1 } } } } }], 0, undefined, policy));
+    expect(deep.details).toMatchObject({ limit: "floe.limit.depth", value: 3, row: 0, field: "a.b.c.d" });
+    const lists = error(() => inferStruct([{ a: [[[[1]]]] }], 0, undefined, policy));
+    expect(lists.details).toMatchObject({ limit: "floe.limit.depth", field: "a.element.element.element" });
+    // 100,000 levels: refused at the limit, not by a stack overflow.
+    const hostile = JSON.parse("[".repeat(100_000) + "]".repeat(100_000));
+    expect(error(() => inferStruct([{ x: hostile }])).details).toMatchObject({ limit: "floe.limit.depth", value: 16 });
   });
 
   it("leaves out fields that are null in every row", () => {
@@ -43,7 +59,7 @@ describe("inference from JSON rows", () => {
   it("refuses a non-object row and conflicting types, naming row and field", () => {
     expect(error(() => inferStruct([{ a: 1 }, [1, 2]])).message).toBe("row 1: expected a JSON object, got an array");
     const e = error(() => inferStruct([{ a: { b: 1 } }, { a: { b: "x" } }], 10));
-    expect(e.message).toBe('row 11, field "a.b": expected long as in earlier rows, got string "x"');
+    expect(e.message).toBe('row 11, field "a.b": expected double as in earlier rows, got string "x"');
     expect(e.details).toMatchObject({ row: 11, field: "a.b" });
   });
 

@@ -1,5 +1,6 @@
 import { icebergRead } from "icebird";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_POLICY } from "../../src/iceberg/ingest-policy.js";
 import { FloeError } from "../../src/errors.js";
 import { appendRows } from "../../src/iceberg/append-rows.js";
 import { appendFiles } from "../../src/iceberg/transaction/append.js";
@@ -133,7 +134,8 @@ describe("a table written by the core, read by icebird", () => {
 
   it("writes data files DuckDB reads to exactly the rows put in", async () => {
     const rows = Array.from({ length: 25_000 }, (_, i) => ({ id: i, s: `v${i}`, d: i / 4, ok: i % 3 === 0 }));
-    const r = await appendRows(store, loc, rows, { create: {}, chunkRows: 10_000 });
+    // The long policy: ids stay BIGINT (the default, double, is tested beside the refusal below).
+    const r = await appendRows(store, loc, rows, { create: {}, chunkRows: 10_000, infer: { ...DEFAULT_POLICY, numbers: "long" } });
     expect(r.rowCount).toBe(25_000);
     const paths = await Promise.all(r.dataFiles.map(async (f) => tempFile("d.parquet", (await store.get(f.filePath.replace(`${loc.uri}/`, `${loc.key}/`)))!)));
     const list = paths.map((p) => `'${p}'`).join(",");
@@ -151,7 +153,7 @@ describe("bad input to the core", () => {
     const rows = Array.from({ length: 12_010 }, (_, i) => ({ id: 100 + i, n: i === 12_005 ? "not a number" : i }));
     const e = await appendRows(store, loc, rows, { chunkRows: 5_000 }).catch((x) => x);
     expect(e).toBeInstanceOf(FloeError);
-    expect(e.message).toBe('row 12005, field "n": expected long, got "not a number"');
+    expect(e.message).toBe('row 12005, field "n": expected double, got "not a number"');
     expect(e.details).toMatchObject({ row: 12005, field: "n" });
     // Files written for the first chunks were removed; the table is as it was.
     expect(await listAll(store, "")).toEqual(before);

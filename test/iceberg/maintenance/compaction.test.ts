@@ -1,3 +1,4 @@
+import { DEFAULT_POLICY } from "../../../src/iceberg/ingest-policy.js";
 import { icebergRead } from "icebird";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -49,9 +50,11 @@ async function registerDuckdbFile(select: string): Promise<void> {
 describe("bin-pack compaction", () => {
   it("rewrites small files, old-schema and foreign ones included, into one file with the same rows, joined from segments", async () => {
     const props = { "floe.compaction.step-input-bytes": "2500" }; // a segment per two or three inputs: exercises the join
-    await appendRows(store, loc, [{ id: 0, name: "a0" }], { create: { properties: props } });
-    for (let i = 1; i < 6; i++) await appendRows(store, loc, [{ id: i, name: `a${i}` }, { id: 100 + i, name: null }]);
-    for (let i = 6; i < 10; i++) await appendRows(store, loc, [{ id: i, name: `b${i}`, score: i + 0.5 }]); // adds a column
+    // ids as long (the long number policy), as the foreign file below has them.
+    const infer = { ...DEFAULT_POLICY, numbers: "long" as const };
+    await appendRows(store, loc, [{ id: 0, name: "a0" }], { create: { properties: props }, infer });
+    for (let i = 1; i < 6; i++) await appendRows(store, loc, [{ id: i, name: `a${i}` }, { id: 100 + i, name: null }], { infer });
+    for (let i = 6; i < 10; i++) await appendRows(store, loc, [{ id: i, name: `b${i}`, score: i + 0.5 }], { infer }); // adds a column
     await registerDuckdbFile("SELECT (200 + i)::BIGINT AS id, 'duck' || i AS name, (i * 0.25)::DOUBLE AS score FROM range(0, 50) r(i)");
     const before = await rows();
     expect(before).toHaveLength(1 + 10 + 4 + 50);
