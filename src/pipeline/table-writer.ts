@@ -4,7 +4,7 @@ import { rpc } from "../errors.js";
 import { freshSchema, specFor } from "../iceberg/append-rows.js";
 import type { DataFile } from "../iceberg/data-file.js";
 import { unionByName } from "../iceberg/evolve.js";
-import { inferStruct } from "../iceberg/infer.js";
+import { inferStruct, type InferOptions } from "../iceberg/infer.js";
 import { compileRowConverter } from "../iceberg/rows.js";
 import { maxFieldId } from "../iceberg/schema.js";
 import type { PartitionSpec, Schema } from "../iceberg/types.js";
@@ -41,6 +41,8 @@ export class TableWriter {
     private readonly env: Env,
     private readonly table: string,
     private readonly info: TableInfo,
+    /** How new columns are inferred: the table's policy, unless the source's format types its numbers. */
+    private readonly infer: InferOptions = info.policy,
   ) {
     this.schema = info.schema;
     this.spec = info.partitionSpec;
@@ -55,11 +57,11 @@ export class TableWriter {
   /** Writes rows (their index in the batch's input starts at `first`, for error messages). */
   async write(rows: readonly unknown[], first: number): Promise<void> {
     if (!this.schema) {
-      this.schema = freshSchema(inferStruct(rows, first, undefined, this.info.policy));
+      this.schema = freshSchema(inferStruct(rows, first, undefined, this.infer));
       this.lastId = maxFieldId(this.schema);
       this.spec = specFor(this.schema, this.info.partitionBy);
     } else if (this.info.mode === "evolve") {
-      const shape = inferStruct(rows, first, this.schema, this.info.policy);
+      const shape = inferStruct(rows, first, this.schema, this.infer);
       if (shape.fields.length) {
         const u = unionByName(this.schema, shape, this.lastId, { inferred: true });
         if (u.changed) {

@@ -137,7 +137,9 @@ async function ingestObject(env: Env, m: UploadMessage): Promise<Outcome> {
  */
 async function writeObject(env: Env, m: UploadMessage, route: Route, info: TableInfo, aborts: Abortable[], renew: () => Promise<boolean>): Promise<Written> {
   const object = await openObject(env, m, route, info);
-  const writer = new TableWriter(env, route.table, info);
+  // Parquet and Arrow say what their numbers are: the number policy is for untyped text (JSON, CSV).
+  const typed = route.format.format === "parquet" || route.format.format === "arrow";
+  const writer = new TableWriter(env, route.table, info, typed ? { ...info.policy, numbers: "long" } : info.policy);
   aborts.push(writer);
   // A large object may take longer than one lease to read: renew it as we go (Date.now advances
   // across the reads), so the commit is not refused at the end and the whole file redone.

@@ -152,10 +152,10 @@ describe("events in, Iceberg out (wrangler dev)", () => {
     }
   });
 
-  it("infers the schema from the JSON: longs, doubles, booleans, strings, a struct and a list", async () => {
+  it("infers the schema from the JSON: doubles (the default number policy), booleans, strings, a struct and a list", async () => {
     const s = await dev.status("clicks");
     const types = Object.fromEntries(s.schema.fields.map((f: { name: string; type: unknown }) => [f.name, typeof f.type === "string" ? f.type : (f.type as { type: string }).type]));
-    expect(types).toEqual({ eid: "string", n: "long", price: "double", ok: "boolean", note: "string", user: "struct", tags: "list", at: "string" });
+    expect(types).toEqual({ eid: "string", n: "double", price: "double", ok: "boolean", note: "string", user: "struct", tags: "list", at: "string" });
     const ids = new Set<number>();
     const collect = (fields: { id: number; type: any }[]) => {
       for (const f of fields) {
