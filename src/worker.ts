@@ -8,6 +8,7 @@ import { reconcile } from "./uploads/reconcile.js";
 export { TableDO } from "./durable/table-do.js";
 export { SourceDO } from "./durable/source-do.js";
 export { CatalogDO } from "./durable/catalog-do.js";
+export { TokenRegistry } from "./durable/token-registry.js";
 
 /** The Worker: the HTTP API, the consumer of the ingest queue (and its dead-letter queue), and the cron (upload reconciler, stale staged bodies). */
 export default {

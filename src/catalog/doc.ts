@@ -21,9 +21,9 @@ export function describeCatalog(registry: OpenAPIRegistry, base: string): void {
       path: `${base}${path}`,
       tags: ["Iceberg REST catalog"],
       summary: `${r}${unsupported ? " (refused: see the answer)" : ""}`,
-      description: `As the Iceberg REST catalog specification defines it (${SPEC}). Bearer token: FLOE_ADMIN_TOKEN, or FLOE_CATALOG_TOKEN to read.`,
+      description: `As the Iceberg REST catalog specification defines it (${SPEC}). Bearer token with the catalog scope (read) or admin (write), for the tables it names: FLOE_CATALOG_TOKEN and FLOE_ADMIN_TOKEN are the bootstrap ones.`,
       externalDocs: { url: SPEC },
-      security: [{ admin: [] }, { catalog: [] }],
+      security: [{ token: ["catalog"] }, { token: ["admin"] }],
       parameters: params,
       responses: { default: { description: "See the Iceberg REST catalog document" } },
     } as Parameters<OpenAPIRegistry["registerPath"]>[0]);

@@ -1,5 +1,6 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono";
-import { lakeConfig, maxBodyBytes, requiredToken, type Env } from "../config.js";
+import { lakeConfig, maxBodyBytes, type Env } from "../config.js";
+import { authorize, hasScope, isSuperAdmin, tableAllowed, type Principal } from "../access/scopes.js";
 import { CATALOG_OBJECT, noNamespace } from "../durable/catalog-do.js";
 import { FloeError, rpc } from "../errors.js";
 import { fires, parseFaults } from "../faults.js";
@@ -7,7 +8,7 @@ import { applyUpdates } from "../iceberg/commit.js";
 import type { SortOrder } from "../iceberg/metadata.js";
 import type { LoadedTable } from "../iceberg/table.js";
 import { createTable } from "../iceberg/transaction/create-table.js";
-import { sameSecret } from "../http/auth.js";
+import { bearerOf, principalOf, rateLimit } from "../http/auth.js";
 import { parseWith } from "../http/json-body.js";
 import { forgetTable } from "../http/table-cache.js";
 import { parseTableName, type TableName } from "../names.js";
@@ -15,7 +16,8 @@ import { CommitTransaction, CreateNamespace, CreateTable, RegisterTable, UpdateN
 import { etagOf, icebergError, loadResultText, noneMatch, refsOnly } from "./responses.js";
 import { PREFIX, catalogConfig, storageConfig, vendedKeys, type Role } from "./settings.js";
 
-type Ctx = Context<{ Bindings: Env; Variables: { role: Role } }>;
+type Vars = { role: Role; principal: Principal };
+type Ctx = Context<{ Bindings: Env; Variables: Vars }>;
 
 /**
  * The Iceberg REST catalog (apache/iceberg `open-api/rest-catalog-open-api.yaml`), served under
@@ -23,7 +25,7 @@ type Ctx = Context<{ Bindings: Env; Variables: { role: Role } }>;
  * names come from the catalog's directory object; each table is loaded from and committed by its
  * own TableDO, through the same pure commit functions as Floe's ingest.
  */
-export const catalog = new Hono<{ Bindings: Env; Variables: { role: Role } }>();
+export const catalog = new Hono<{ Bindings: Env; Variables: Vars }>();
 
 /**
  * `POST /v1/oauth/tokens` is deprecated in the spec (and a security hazard): Floe issues no tokens.
@@ -34,21 +36,31 @@ catalog.post("/v1/oauth/tokens", (c) =>
   c.json({ error: "unsupported_grant_type", error_description: "Floe issues no OAuth2 tokens: configure the engine with a bearer token (token=<FLOE_CATALOG_TOKEN or FLOE_ADMIN_TOKEN>), not a client id and secret" }, 400),
 );
 
-/** Bearer auth: the admin token may do anything; the catalog token (`FLOE_CATALOG_TOKEN`) may read. */
-const authenticate: MiddlewareHandler<{ Bindings: Env; Variables: { role: Role } }> = async (c, next) => {
-  const admin = requiredToken(c.env, "FLOE_ADMIN_TOKEN");
-  const m = /^Bearer\s+(.+)$/i.exec((c.req.header("authorization") ?? "").trim());
-  if (!m) throw new FloeError("unauthorized", "missing bearer token: send Authorization: Bearer <token> (the engine's `token` setting)");
-  const [isAdmin, isReader] = await Promise.all([sameSecret(m[1], admin), c.env.FLOE_CATALOG_TOKEN ? sameSecret(m[1], c.env.FLOE_CATALOG_TOKEN) : Promise.resolve(false)]);
-  if (!isAdmin && !isReader) throw new FloeError("unauthorized", "wrong token");
-  c.set("role", isAdmin ? "admin" : "reader");
+/**
+ * Bearer auth: a token with the catalog scope reads, one with admin writes, each for the tables it
+ * names (FLOE_CATALOG_TOKEN and FLOE_ADMIN_TOKEN are the bootstrap ones, for every table).
+ */
+const authenticate: MiddlewareHandler<{ Bindings: Env; Variables: Vars }> = async (c, next) => {
+  const p = await principalOf(c.env, bearerOf(c.req.header("authorization"), "send Authorization: Bearer <token> (the engine's `token` setting)"));
+  authorize(p, ["catalog", "admin"]);
+  await rateLimit(c.env, p);
+  c.set("principal", p);
+  c.set("role", hasScope(p, "admin") ? "admin" : "reader");
   await next();
 };
 catalog.use("/v1/*", authenticate);
 
-/** Writes need the admin token: the catalog token is read-only. */
-function mayWrite(c: Ctx): void {
-  if (c.get("role") !== "admin") throw new FloeError("forbidden", `${c.req.method} ${new URL(c.req.url).pathname}: the catalog token is read-only; writes need the admin token`);
+/**
+ * Writes need the admin scope (the catalog scope is read-only): for the table written, or, for a
+ * namespace, for every table.
+ */
+function mayWrite(c: Ctx, what: "table" | "namespace" = "table"): void {
+  const p = c.get("principal");
+  if (c.get("role") !== "admin") throw new FloeError("forbidden", `${c.req.method} ${new URL(c.req.url).pathname}: this token may read the catalog; writes need the admin scope`, { details: { type: "ForbiddenException", missingScope: "admin" } });
+  // A table's own name is checked where it is read from the request (tableOf).
+  if (what === "namespace" && !isSuperAdmin(p)) {
+    throw new FloeError("forbidden", `${c.req.method} ${new URL(c.req.url).pathname}: namespaces are changed by an admin of every table (tables *)`, { details: { type: "ForbiddenException" } });
+  }
 }
 
 const dir = (env: Env) => env.CATALOG.get(env.CATALOG.idFromName(CATALOG_OBJECT));
@@ -73,12 +85,17 @@ function checkNamespace(ns: string): void {
   if (!/^[a-z_][a-z0-9_]{0,127}$/.test(ns)) throw new FloeError("invalid_input", `invalid namespace ${JSON.stringify(ns.slice(0, 140))}: use [a-z_][a-z0-9_]{0,127}`, { details: { type: "BadRequestException" } });
 }
 
-function tableOf(ns: string, table: string): TableName {
+/** A table from the request, which the token must name (a 403 that says nothing of the table's existence). */
+function tableOf(c: Ctx, ns: string, table: string): TableName {
+  let name: TableName;
   try {
-    return parseTableName(`${ns}.${table}`);
+    name = parseTableName(`${ns}.${table}`);
   } catch {
     throw new FloeError("invalid_input", `invalid table name ${JSON.stringify(table.slice(0, 140))}: use [a-z_][a-z0-9_]{0,127}`, { details: { type: "BadRequestException" } });
   }
+  const p = c.get("principal");
+  if (!tableAllowed(p.tables, name.full)) throw new FloeError("forbidden", `this token's tables (${p.tables.join(", ")}) do not include ${name.full}`, { details: { type: "ForbiddenException" } });
+  return name;
 }
 
 async function requireNamespace(env: Env, ns: string): Promise<void> {
@@ -151,7 +168,7 @@ catalog.get("/v1/:prefix/namespaces", async (c) => {
 });
 
 catalog.post("/v1/:prefix/namespaces", async (c) => {
-  mayWrite(c);
+  mayWrite(c, "namespace");
   const req = parseWith(CreateNamespace, await body(c), "CreateNamespaceRequest");
   if (req.namespace.length !== 1) throw new FloeError("invalid_input", `namespace ${JSON.stringify(req.namespace)}: Floe namespaces have one level`, { details: { type: "BadRequestException" } });
   checkNamespace(req.namespace[0]);
@@ -171,13 +188,13 @@ catalog.get("/v1/:prefix/namespaces/:namespace", async (c) => {
 });
 
 catalog.delete("/v1/:prefix/namespaces/:namespace", async (c) => {
-  mayWrite(c);
+  mayWrite(c, "namespace");
   await rpc(dir(c.env).dropNamespace(namespaceOf(c.req.param("namespace"))));
   return c.body(null, 204);
 });
 
 catalog.post("/v1/:prefix/namespaces/:namespace/properties", async (c) => {
-  mayWrite(c);
+  mayWrite(c, "namespace");
   const ns = namespaceOf(c.req.param("namespace"));
   const req = parseWith(UpdateNamespaceProperties, await body(c), "UpdateNamespacePropertiesRequest");
   return c.json(await rpc(dir(c.env).updateNamespace(ns, req.removals ?? [], req.updates ?? {})));
@@ -189,14 +206,16 @@ catalog.get("/v1/:prefix/namespaces/:namespace/tables", async (c) => {
   const ns = namespaceOf(c.req.param("namespace"));
   const { after, limit } = paging(c);
   const page = await rpc(dir(c.env).listTables(ns, after, limit));
-  return c.json({ identifiers: page.items.map((name) => ({ namespace: [ns], name })), "next-page-token": pageToken(page.next) });
+  // Only the tables the token names (a page may then hold fewer than asked; the token goes on).
+  const mine = page.items.filter((name) => tableAllowed(c.get("principal").tables, `${ns}.${name}`));
+  return c.json({ identifiers: mine.map((name) => ({ namespace: [ns], name })), "next-page-token": pageToken(page.next) });
 });
 
 catalog.post("/v1/:prefix/namespaces/:namespace/tables", async (c) => {
   mayWrite(c);
   const ns = namespaceOf(c.req.param("namespace"));
   const req = parseWith(CreateTable, await body(c), "CreateTableRequest");
-  const name = tableOf(ns, req.name);
+  const name = tableOf(c, ns, req.name);
   await requireNamespace(c.env, ns);
   const stub = tableObject(c.env, name);
   const info = await rpc(stub.info(name.full));
@@ -216,7 +235,7 @@ catalog.post("/v1/:prefix/namespaces/:namespace/tables", async (c) => {
 });
 
 catalog.get("/v1/:prefix/namespaces/:namespace/tables/:table", async (c) => {
-  const name = tableOf(namespaceOf(c.req.param("namespace")), c.req.param("table"));
+  const name = tableOf(c, namespaceOf(c.req.param("namespace")), c.req.param("table"));
   if (c.req.method === "HEAD") return c.body(null, (await rpc(tableObject(c.env, name).info(name.full))).exists ? 204 : 404);
   const t = await rpc(tableObject(c.env, name).catalogLoad(name.full));
   const etag = await etagOf(t.metadataLocation, c.req.query("snapshots") === "refs" ? "refs" : "all");
@@ -226,7 +245,7 @@ catalog.get("/v1/:prefix/namespaces/:namespace/tables/:table", async (c) => {
 
 catalog.post("/v1/:prefix/namespaces/:namespace/tables/:table", async (c) => {
   mayWrite(c);
-  const name = tableOf(namespaceOf(c.req.param("namespace")), c.req.param("table"));
+  const name = tableOf(c, namespaceOf(c.req.param("namespace")), c.req.param("table"));
   const { identifier, commit } = parseCommit(await body(c), "CommitTableRequest");
   if (identifier && (identifier.name !== name.table || identifier.namespace.join("\x1f") !== name.namespace)) {
     throw new FloeError("invalid_input", `identifier ${identifier.namespace.join(".")}.${identifier.name} does not match the path's table ${name.full}`, { details: { type: "BadRequestException" } });
@@ -255,7 +274,7 @@ async function commitWithFaults<T>(c: Ctx, apply: () => Promise<T>): Promise<T |
 
 catalog.delete("/v1/:prefix/namespaces/:namespace/tables/:table", async (c) => {
   mayWrite(c);
-  const name = tableOf(namespaceOf(c.req.param("namespace")), c.req.param("table"));
+  const name = tableOf(c, namespaceOf(c.req.param("namespace")), c.req.param("table"));
   const purge = (c.req.query("purgeRequested") ?? "false").toLowerCase() === "true";
   await rpc(tableObject(c.env, name).catalogDrop(name.full, purge));
   forgetTable(name.full);
@@ -267,7 +286,7 @@ catalog.post("/v1/:prefix/namespaces/:namespace/register", async (c) => {
   const ns = namespaceOf(c.req.param("namespace"));
   const req = parseWith(RegisterTable, await body(c), "RegisterTableRequest");
   if (req.overwrite) throw new FloeError("invalid_input", "register with overwrite: drop the table first (Floe does not replace a table's history by registering)", { details: { type: "BadRequestException" } });
-  const name = tableOf(ns, req.name);
+  const name = tableOf(c, ns, req.name);
   await requireNamespace(c.env, ns);
   const t = await rpc(tableObject(c.env, name).catalogRegister(name.full, req["metadata-location"]));
   forgetTable(name.full);
@@ -276,7 +295,7 @@ catalog.post("/v1/:prefix/namespaces/:namespace/register", async (c) => {
 
 /** Scan and commit reports engines send: accepted and not kept (Floe keeps its own table status). */
 catalog.post("/v1/:prefix/namespaces/:namespace/tables/:table/metrics", async (c) => {
-  tableOf(namespaceOf(c.req.param("namespace")), c.req.param("table"));
+  tableOf(c, namespaceOf(c.req.param("namespace")), c.req.param("table"));
   const report = await body(c);
   if (!report || typeof report !== "object" || Array.isArray(report)) throw new FloeError("invalid_input", "ReportMetricsRequest: a JSON object", { details: { type: "BadRequestException" } });
   return c.body(null, 204);
@@ -297,7 +316,7 @@ catalog.post("/v1/:prefix/transactions/commit", async (c) => {
   if (!identifier) throw new FloeError("invalid_input", "table-changes[0].identifier is required in a transaction", { details: { type: "BadRequestException" } });
   if (identifier.namespace.length !== 1) throw noNamespace(identifier.namespace.join("."));
   checkNamespace(identifier.namespace[0]);
-  const name = tableOf(identifier.namespace[0], identifier.name);
+  const name = tableOf(c, identifier.namespace[0], identifier.name);
   if (commit.requirements.some((r) => r.type === "assert-create")) await requireNamespace(c.env, name.namespace);
   await rpc(tableObject(c.env, name).catalogCommit(name.full, commit));
   forgetTable(name.full);

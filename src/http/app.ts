@@ -4,12 +4,15 @@ import { catalog } from "../catalog/routes.js";
 import { describeCatalog } from "../catalog/doc.js";
 import { FloeError } from "../errors.js";
 import { errorText, log } from "../log.js";
+import { beacon } from "./beacon.js";
+import { cors } from "./cors.js";
 import { events } from "./events.js";
 import { maintenance } from "./maintenance.js";
 import { api, codeFor, jsonResponse, serve } from "./openapi.js";
 import { quarantine } from "./quarantine.js";
 import { requests } from "./receipts.js";
 import { tables } from "./tables.js";
+import { tokens } from "./tokens.js";
 import { uploads } from "./uploads.js";
 import { webhooks } from "./webhooks.js";
 
@@ -28,6 +31,9 @@ app.use(async (c, next) => {
   log("request", { method: c.req.method, path, status: c.res.status, ms: Date.now() - started, requestId: c.res.headers.get("floe-request-id") ?? undefined });
 });
 
+// Browser producers: preflights, and CORS headers on what a token's origin may read.
+app.use(cors);
+
 const health = createRoute({
   method: "get",
   path: "/healthz",
@@ -38,17 +44,23 @@ const health = createRoute({
 });
 serve(app, health, async (c) => c.json({ ok: true, service: "floe" }));
 app.route("/", events);
+app.route("/", beacon);
 app.route("/", requests);
 app.route("/", tables);
 app.route("/", maintenance);
 app.route("/", quarantine);
 app.route("/", webhooks);
 app.route("/", uploads);
+app.route("/", tokens);
 app.route("/iceberg", catalog);
 
-app.openAPIRegistry.registerComponent("securitySchemes", "ingest", { type: "http", scheme: "bearer", description: "FLOE_INGEST_TOKEN: send events and uploads, read status" });
-app.openAPIRegistry.registerComponent("securitySchemes", "admin", { type: "http", scheme: "bearer", description: "FLOE_ADMIN_TOKEN: everything" });
-app.openAPIRegistry.registerComponent("securitySchemes", "catalog", { type: "http", scheme: "bearer", description: "FLOE_CATALOG_TOKEN: read the Iceberg REST catalog" });
+app.openAPIRegistry.registerComponent("securitySchemes", "token", {
+  type: "http",
+  scheme: "bearer",
+  description:
+    "A token holding the scope a route lists (ingest, read, catalog, admin; admin holds all) for the route's table: one minted with POST /v1/admin/tokens (floe_sk_…), or a bootstrap token from the environment: FLOE_ADMIN_TOKEN (admin, every table), FLOE_INGEST_TOKEN (ingest and read), FLOE_CATALOG_TOKEN (catalog).",
+});
+app.openAPIRegistry.registerComponent("securitySchemes", "publicKey", { type: "apiKey", in: "query", name: "key", description: "A public key (floe_pk_…) in the beacon's URL: write-only, one table, its origins" });
 describeCatalog(app.openAPIRegistry, "/iceberg");
 
 /** The API's description, generated from the schemas the routes validate with. */
@@ -65,6 +77,7 @@ app.doc31("/openapi.json", {
     { name: "Quarantine", description: "What could not be written, and its replay" },
     { name: "Uploads" },
     { name: "Webhooks" },
+    { name: "Access", description: "Scoped tokens and public keys" },
     { name: "Iceberg REST catalog", description: "Engines attach at /iceberg" },
   ],
 });

@@ -1,12 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { SchemaObject } from "openapi3-ts/oas31";
-import { autoCreate, maxBodyBytes } from "../config.js";
+import { autoCreate, maxBodyBytes, type Env } from "../config.js";
 import { FloeError } from "../errors.js";
-import { newRequestId, parseTableName } from "../names.js";
+import { newRequestId, parseTableName, type TableName } from "../names.js";
 import { enqueueRows } from "../queue/enqueue.js";
-import { bearer } from "./auth.js";
+import { allow } from "./auth.js";
 import { parseEvents, readBody } from "./body.js";
-import { api, serve, INGEST, jsonResponse, refusals, TableParam } from "./openapi.js";
+import { api, serve, needs, jsonResponse, refusals, TableParam } from "./openapi.js";
 import { Accepted, answerWhenCommitted, Committed, WaitQuery } from "./receipts.js";
 import { tableInfo } from "./table-cache.js";
 import { validateRows } from "./validate.js";
@@ -29,8 +29,8 @@ const route = createRoute({
   description:
     "A JSON object, an array of objects, or NDJSON; `Content-Encoding: gzip` accepted. Every row is checked against the table first: one that does not fit refuses the whole request (nothing accepted), naming row and field. " +
     "202 means the events are durably queued. With `wait=true` the answer comes once they are committed (200, with the snapshot), or after `timeout` seconds as a 202 with a status URL.",
-  security: INGEST,
-  middleware: [bearer("FLOE_INGEST_TOKEN", "FLOE_ADMIN_TOKEN")] as const,
+  security: needs("ingest"),
+  middleware: [allow("ingest")] as const,
   request: {
     params: TableParam,
     query: WaitQuery,
@@ -60,13 +60,21 @@ serve(events, route, async (c) => {
   const name = parseTableName(c.req.valid("param").table);
   const idem = c.req.valid("header")["idempotency-key"];
   const rows = parseEvents(await readBody(c.req.raw, maxBodyBytes(c.env)), c.req.header("content-type"));
-  const info = await tableInfo(c.env, name.full);
-  if (!info.exists && !autoCreate(c.env) && !info.configured) {
+  const requestId = await acceptRows(c.env, name, rows, idem);
+  return answerWhenCommitted(c, c.req.valid("query"), requestId, { accepted: rows.length, requestId });
+});
+
+/**
+ * Checks a request's rows against the table (and its limits) and queues them: the one path of
+ * events, from producers and from browsers (beacon.ts). Answers the request id once they are durable.
+ */
+export async function acceptRows(env: Env, name: TableName, rows: unknown[], idem: string | undefined): Promise<string> {
+  const info = await tableInfo(env, name.full);
+  if (!info.exists && !autoCreate(env) && !info.configured) {
     throw new FloeError("not_found", `table ${name.full} does not exist (auto-create is off: create it with PUT /v1/tables/${name.full})`, { details: { table: name.full } });
   }
   validateRows(info, rows);
-
   const requestId = newRequestId(name.full);
-  await enqueueRows(c.env, name.full, rows, idem ? `idem:${idem}` : `req:${requestId}`, requestId);
-  return answerWhenCommitted(c, c.req.valid("query"), requestId, { accepted: rows.length, requestId });
-});
+  await enqueueRows(env, name.full, rows, idem ? `idem:${idem}` : `req:${requestId}`, requestId);
+  return requestId;
+}

@@ -2,8 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { rpc } from "../errors.js";
 import { ACTIONS } from "../iceberg/maintenance/maintain.js";
 import { parseTableName } from "../names.js";
-import { bearer } from "./auth.js";
-import { ADMIN, api, jsonLimit, jsonRequest, jsonResponse, refusals, serve, TableParam } from "./openapi.js";
+import { allow } from "./auth.js";
+import { api, needs, jsonLimit, jsonRequest, jsonResponse, refusals, serve, TableParam } from "./openapi.js";
 import { forgetTable } from "./table-cache.js";
 
 export const maintenance = api();
@@ -23,8 +23,8 @@ const run = createRoute({
   tags: ["Tables"],
   summary: "Run maintenance now",
   description: "Runs maintenance actions now and answers their report. An empty body runs every table-local action.",
-  security: ADMIN,
-  middleware: [bearer("FLOE_ADMIN_TOKEN"), jsonLimit] as const,
+  security: needs("admin"),
+  middleware: [allow("admin"), jsonLimit] as const,
   request: { params: TableParam, ...jsonRequest(MaintenanceRequest, "The actions to run (optional)", false) },
   responses: { 200: jsonResponse(z.object({}).passthrough().openapi("MaintenanceReport"), "The report: per action what was done, with counts and timings"), ...refusals(400, 401, 413, 415) },
 });

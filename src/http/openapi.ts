@@ -60,21 +60,26 @@ export const ErrorBody = z
 
 const REFUSAL: Partial<Record<number, string>> = {
   400: "Malformed or invalid input: the message names what and where (`invalid_input`, `schema_conflict`)",
-  401: "Missing or wrong bearer token, or a webhook signature that does not verify (`unauthorized`)",
+  401: "Missing, wrong or revoked token, or a webhook signature that does not verify (`unauthorized`)",
+  403: "The token lacks the scope, the table or the origin (`forbidden`): the message says which",
   404: "No such table, source, entry or request (`not_found`)",
   406: "Not supported (`unsupported`)",
   409: "A conflict (`commit_conflict`, `already_exists`)",
   413: "The body is over the limit (`too_large`)",
   415: "A Content-Type or Content-Encoding that is not accepted (`unsupported_media_type`)",
-  429: "Slow down: the queue or a catalog pushes back (`rate_limited`); see Retry-After",
+  429: "Slow down: the token is over its rate limit, or the queue or a catalog pushes back (`rate_limited`); see Retry-After",
   500: "Floe is misconfigured (`misconfigured`), or its own fault (`internal`)",
   503: "Storage or the queue is unavailable (`storage_unavailable`); see Retry-After. Nothing was accepted",
 };
 
-/** The refusals a route may answer, each with the one error body. */
+/**
+ * The refusals a route may answer, each with the one error body. A route that takes a token (401)
+ * may also refuse its scope, table or origin (403) and its rate limit (429).
+ */
 export function refusals(...statuses: number[]) {
   const out: Record<number, { description: string; content: { "application/json": { schema: typeof ErrorBody } } }> = {};
-  for (const s of [...statuses, 500]) out[s] = { description: REFUSAL[s] ?? "Refused", content: { "application/json": { schema: ErrorBody } } };
+  const all = statuses.includes(401) ? [...statuses, 403, 429] : statuses;
+  for (const s of [...all, 500]) out[s] = { description: REFUSAL[s] ?? "Refused", content: { "application/json": { schema: ErrorBody } } };
   return out;
 }
 
@@ -97,17 +102,17 @@ export const TableParam = z.object({
     .openapi({ param: { name: "table", in: "path" }, description: "`table` (namespace `default`) or `namespace.table`", example: "default.events" }),
 });
 
-/** Bearer tokens: `ingest` (FLOE_INGEST_TOKEN) and `admin` (FLOE_ADMIN_TOKEN). */
-type Security = Record<string, string[]>[];
-export const INGEST: Security = [{ ingest: [] }, { admin: [] }];
-export const ADMIN: Security = [{ admin: [] }];
-export const INGEST_ONLY: Security = [{ ingest: [] }];
+/** A bearer token holding one of `scopes` (admin holds all; src/access/scopes.ts). */
+export function needs(...scopes: string[]): Record<string, string[]>[] {
+  return [{ token: scopes }];
+}
 
 /** Maps a status to the code Floe answers with, for refusals raised outside Floe's code (hono's own). */
 export function codeFor(status: number): FloeErrorCode {
   if (status === 413) return "too_large";
   if (status === 415) return "unsupported_media_type";
   if (status === 401) return "unauthorized";
+  if (status === 403) return "forbidden";
   if (status === 404) return "not_found";
   return status < 500 ? "invalid_input" : "internal";
 }

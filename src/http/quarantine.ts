@@ -2,8 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { rpc } from "../errors.js";
 import { parseTableName } from "../names.js";
 import { replayQuarantine } from "../queue/replay.js";
-import { bearer } from "./auth.js";
-import { ADMIN, api, jsonLimit, jsonRequest, jsonResponse, refusals, serve, TableParam } from "./openapi.js";
+import { allow } from "./auth.js";
+import { api, needs, jsonLimit, jsonRequest, jsonResponse, refusals, serve, TableParam } from "./openapi.js";
 import { forgetTable } from "./table-cache.js";
 
 export const quarantine = api();
@@ -36,8 +36,8 @@ const list = createRoute({
   tags: ["Quarantine"],
   summary: "The table's quarantine",
   description: "Messages that could not be written (rows that no longer fit, retries exhausted, the dead-letter queue), in the order they were first quarantined. Paged by `after` (the previous page's `next`).",
-  security: ADMIN,
-  middleware: [bearer("FLOE_ADMIN_TOKEN")] as const,
+  security: needs("admin"),
+  middleware: [allow("admin")] as const,
   request: {
     params: TableParam,
     query: z.object({
@@ -74,8 +74,8 @@ const replay = createRoute({
   description:
     "Sends the chosen entries' messages back to the queue. Their rows keep their event keys, so what landed before is not added twice (within the dedupe window). " +
     "An entry becomes `replayed`, then `landed`, or `quarantined` again with its new reason. At most 200 entries per call (`more` says if others match: call again).",
-  security: ADMIN,
-  middleware: [bearer("FLOE_ADMIN_TOKEN"), jsonLimit] as const,
+  security: needs("admin"),
+  middleware: [allow("admin"), jsonLimit] as const,
   request: { params: TableParam, ...jsonRequest(ReplayRequest, "Which entries") },
   responses: {
     202: jsonResponse(z.object({ replayed: z.array(z.string()), skipped: z.array(z.object({ id: z.string(), reason: z.string() })), more: z.boolean(), next: z.number().int().nullable() }), "Sent again"),

@@ -4,8 +4,8 @@ import type { Env } from "../config.js";
 import type { Receipt } from "../durable/receipts.js";
 import { rpc } from "../errors.js";
 import { parseRequestId } from "../names.js";
-import { bearer } from "./auth.js";
-import { api, serve, INGEST, jsonResponse, refusals } from "./openapi.js";
+import { allow } from "./auth.js";
+import { api, serve, needs, jsonResponse, refusals } from "./openapi.js";
 
 /** How long `wait=true` waits at most by default (`FLOE_WAIT_TIMEOUT_MS` changes it). */
 export const DEFAULT_WAIT_MS = 30_000;
@@ -117,8 +117,8 @@ const getReceipt = createRoute({
   tags: ["Ingest"],
   summary: "What became of a request",
   description: "pending (queued, not yet committed), committed (with the snapshot that made its rows visible) or quarantined (with why). Receipts are kept as long as the table's dedupe window (`floe.dedupe-window-days`, default 7 days).",
-  security: INGEST,
-  middleware: [bearer("FLOE_INGEST_TOKEN", "FLOE_ADMIN_TOKEN")] as const,
+  security: needs("ingest", "read"),
+  middleware: [allow(["ingest", "read"], { table: (c) => parseRequestId(c.req.param("requestId") ?? "").table.full })] as const,
   request: { params: z.object({ requestId: z.string().max(400).openapi({ param: { name: "requestId", in: "path" } }) }) },
   responses: { 200: jsonResponse(ReceiptBody, "The request's state"), ...refusals(400, 401, 404) },
 });

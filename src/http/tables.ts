@@ -1,12 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { tableAllowed } from "../access/scopes.js";
 import { CATALOG_OBJECT } from "../durable/catalog-do.js";
 import { FloeError, rpc } from "../errors.js";
 import { parseTransform } from "../iceberg/transforms.js";
 import type { IcebergType, NestedField, StructType } from "../iceberg/types.js";
 import { log } from "../log.js";
 import { parseTableName } from "../names.js";
-import { bearer } from "./auth.js";
-import { ADMIN, api, INGEST, jsonLimit, jsonRequest, jsonResponse, refusals, serve, TableParam } from "./openapi.js";
+import { allow, principal } from "./auth.js";
+import { api, jsonLimit, needs, jsonRequest, jsonResponse, refusals, serve, TableParam } from "./openapi.js";
 import { forgetTable, tableInfo } from "./table-cache.js";
 
 export const tables = api();
@@ -92,8 +93,8 @@ const put = createRoute({
   tags: ["Tables"],
   summary: "Create or change a table",
   description: "Creates the table, or changes its schema (columns are added by the evolution rules), mode, idField and properties.",
-  security: ADMIN,
-  middleware: [bearer("FLOE_ADMIN_TOKEN"), jsonLimit] as const,
+  security: needs("admin"),
+  middleware: [allow("admin"), jsonLimit] as const,
   request: { params: TableParam, ...jsonRequest(TableRequest, "The table's definition") },
   responses: { 200: jsonResponse(TableInfoBody, "The table's status after the change"), ...refusals(400, 401, 413, 415) },
 });
@@ -119,8 +120,8 @@ const del = createRoute({
   summary: "Drop a table",
   description:
     "The table leaves listings and status at once, and its state (config, dedupe ledger, receipts, quarantine, uploads ledger) is cleared; events sent to it before the drop are discarded, so a table created again under the name starts empty. Without `purge` its files stay (`metadataLocation` can be registered back through the REST catalog); with `purge=true` they are deleted after a grace period (`FLOE_PURGE_GRACE_SECONDS`, default one day).",
-  security: ADMIN,
-  middleware: [bearer("FLOE_ADMIN_TOKEN")] as const,
+  security: needs("admin"),
+  middleware: [allow("admin")] as const,
   request: { params: TableParam, query: z.object({ purge: z.enum(["true", "false"]).default("false").openapi({ description: "Delete the table's files after the grace period" }) }) },
   responses: {
     200: jsonResponse(
@@ -150,8 +151,8 @@ const get = createRoute({
   tags: ["Tables"],
   summary: "A table's status",
   description: "Schema, partition spec, rows, files, snapshots, last commit, duplicates dropped, quarantine and uploads by state, maintenance.",
-  security: INGEST,
-  middleware: [bearer("FLOE_INGEST_TOKEN", "FLOE_ADMIN_TOKEN")] as const,
+  security: needs("read"),
+  middleware: [allow("read")] as const,
   request: { params: TableParam },
   responses: { 200: jsonResponse(TableInfoBody, "The table's status"), ...refusals(400, 401, 404) },
 });
@@ -169,9 +170,9 @@ const list = createRoute({
   path: "/v1/tables",
   tags: ["Tables"],
   summary: "The tables of the lake",
-  description: "From the catalog's directory, which also knows tables registered through the REST catalog.",
-  security: INGEST,
-  middleware: [bearer("FLOE_INGEST_TOKEN", "FLOE_ADMIN_TOKEN")] as const,
+  description: "From the catalog's directory, which also knows tables registered through the REST catalog: those the token names.",
+  security: needs("read"),
+  middleware: [allow("read")] as const,
   responses: { 200: jsonResponse(z.object({ tables: z.array(z.object({ table: z.string(), href: z.string() })) }), "The tables, by name"), ...refusals(401) },
 });
 
@@ -181,7 +182,9 @@ serve(tables, list, async (c) => {
   for (const ns of (await rpc(dir.listNamespaces(null, 1_000_000))).items) {
     for (const t of (await rpc(dir.listTables(ns, null, 1_000_000))).items) names.push(`${ns}.${t}`);
   }
-  return c.json({ tables: names.sort().map((table) => ({ table, href: `/v1/tables/${table}` })) });
+  // Only the tables the token names: a token never learns of the others.
+  const mine = names.filter((t) => tableAllowed(principal(c).tables, t));
+  return c.json({ tables: mine.sort().map((table) => ({ table, href: `/v1/tables/${table}` })) });
 });
 
 const Snapshot = z
@@ -202,8 +205,8 @@ const snapshots = createRoute({
   tags: ["Tables"],
   summary: "The table's snapshots",
   description: "Every snapshot the metadata keeps (retention bounds them), newest first, with its summary: the history of rows and files, and which batches each commit carried.",
-  security: INGEST,
-  middleware: [bearer("FLOE_INGEST_TOKEN", "FLOE_ADMIN_TOKEN")] as const,
+  security: needs("read"),
+  middleware: [allow("read")] as const,
   request: { params: TableParam },
   responses: { 200: jsonResponse(z.object({ snapshots: z.array(Snapshot) }), "The snapshots"), ...refusals(400, 401, 404) },
 });

@@ -6,8 +6,8 @@ import type { UploadMessage } from "../queue/messages.js";
 import { objectId } from "../uploads/ingest.js";
 import { reconcile } from "../uploads/reconcile.js";
 import { INCOMING } from "../uploads/routing.js";
-import { bearer } from "./auth.js";
-import { ADMIN, api, INGEST, INGEST_ONLY, jsonResponse, refusals, serve, serveAt, TableParam } from "./openapi.js";
+import { allow } from "./auth.js";
+import { api, jsonResponse, needs, refusals, serve, serveAt, TableParam } from "./openapi.js";
 
 export const uploads = api();
 
@@ -26,8 +26,8 @@ const upload = createRoute({
   description:
     "Streams the body into `incoming/{table}/{name}` for clients without S3 credentials; from there it is ingested like any upload (and queued at once, since a notification may be late, lost, or, locally, absent). " +
     "The name may hold `/`. Content-Length is required.",
-  security: INGEST_ONLY,
-  middleware: [bearer("FLOE_INGEST_TOKEN")] as const,
+  security: needs("ingest"),
+  middleware: [allow("ingest")] as const,
   request: {
     params: TableParam.extend({
       name: z
@@ -79,8 +79,8 @@ const ledger = createRoute({
   tags: ["Uploads"],
   summary: "The uploads ledger",
   description: "One entry per object version, by state; failed ones with their reason. Paged by `after` (the previous page's `next`).",
-  security: INGEST,
-  middleware: [bearer("FLOE_INGEST_TOKEN", "FLOE_ADMIN_TOKEN")] as const,
+  security: needs("read"),
+  middleware: [allow("read")] as const,
   request: {
     params: TableParam,
     query: z.object({
@@ -105,8 +105,8 @@ const replay = createRoute({
   tags: ["Uploads"],
   summary: "Replay failed uploads",
   description: "Failed uploads are ingested again (after you fixed the file or the table).",
-  security: ADMIN,
-  middleware: [bearer("FLOE_ADMIN_TOKEN")] as const,
+  security: needs("admin"),
+  middleware: [allow("admin")] as const,
   request: { params: TableParam },
   responses: { 202: jsonResponse(z.object({ replayed: z.number(), objects: z.array(z.string()) }), "Queued again"), ...refusals(400, 401, 429, 503) },
 });
@@ -126,8 +126,8 @@ const run = createRoute({
   tags: ["Uploads"],
   summary: "Run the upload reconciler now",
   description: "Lists the incoming prefixes and queues every object the ledger does not know (it runs every 5 minutes by cron).",
-  security: ADMIN,
-  middleware: [bearer("FLOE_ADMIN_TOKEN")] as const,
+  security: needs("admin"),
+  middleware: [allow("admin", { global: true })] as const,
   responses: { 200: jsonResponse(z.object({}).passthrough(), "What the reconciler found and queued"), ...refusals(401) },
 });
 

@@ -7,9 +7,9 @@ import type { SourceConfig } from "../sources/config.js";
 import { webhookSources } from "../sources/registry.js";
 import { deliveryRow, webhookSchema } from "../sources/row.js";
 import { verifyDelivery } from "../sources/verify.js";
-import { bearer } from "./auth.js";
+import { allow } from "./auth.js";
 import { readBodyBytes } from "./body.js";
-import { ADMIN, api, jsonResponse, refusals, serve } from "./openapi.js";
+import { api, needs, jsonResponse, refusals, serve } from "./openapi.js";
 import { Accepted, answerWhenCommitted, Committed, WaitQuery } from "./receipts.js";
 import { forgetTable, tableInfo } from "./table-cache.js";
 
@@ -104,8 +104,8 @@ const list = createRoute({
   tags: ["Webhooks"],
   summary: "The webhook sources and their counts",
   description: "Per source: deliveries received, redeliveries, refusals by reason, the last delivery. Never the secrets.",
-  security: ADMIN,
-  middleware: [bearer("FLOE_ADMIN_TOKEN")] as const,
+  security: needs("admin"),
+  middleware: [allow("admin", { global: true })] as const,
   responses: { 200: jsonResponse(z.object({ sources: z.array(Source) }), "The sources"), ...refusals(401) },
 });
 

@@ -27,7 +27,8 @@ describe("REST catalog refusals (workerd)", () => {
   it("refuses unauthenticated and wrongly authenticated requests", async () => {
     await refused("/namespaces", { token: null }, 401, "NotAuthorizedException", /missing bearer token/);
     await refused("/namespaces", { token: "nope" }, 401, "NotAuthorizedException", /wrong token/);
-    await refused("/namespaces", { token: "test-ingest-token" }, 401, "NotAuthorizedException", /wrong token/);
+    // The producers' token holds no catalog scope: refused for that, by name.
+    await refused("/namespaces", { token: "test-ingest-token" }, 403, "ForbiddenException", /lacks the catalog or admin scope/);
   });
 
   it("refuses malformed, oversized and mis-shaped bodies with 400/413 naming the field", async () => {

@@ -116,7 +116,7 @@ describe("maintenance in the Worker", () => {
       [{ method: "POST", headers: ADMIN, body: JSON.stringify({ dryRun: "yes" }) }, 400, "invalid_input", /dryRun/],
       [{ method: "POST", headers: ADMIN, body: JSON.stringify({ surprise: 1 }) }, 400, "invalid_input", /surprise/],
       [{ method: "POST", headers: ADMIN, body: "{not json" }, 400, "invalid_input", /invalid JSON/],
-      [{ method: "POST", headers: { ...ADMIN, authorization: "Bearer test-ingest-token" }, body: "{}" }, 401, "unauthorized", /wrong token/],
+      [{ method: "POST", headers: { ...ADMIN, authorization: "Bearer test-ingest-token" }, body: "{}" }, 403, "forbidden", /lacks the admin scope/],
       [{ method: "POST", body: "{}" }, 401, "unauthorized", /missing bearer token/],
     ];
     for (const [init, status, code, message] of cases) {

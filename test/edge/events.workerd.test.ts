@@ -94,9 +94,10 @@ describe("tables API", () => {
     expect(r.body.error).toMatchObject({ code: "schema_conflict", details: { field: "a", from: "string", to: "long" } });
   });
 
-  it("needs the admin token to define a table", async () => {
+  it("needs the admin scope to define a table", async () => {
     const r = await call("/v1/tables/t4", { method: "PUT", headers: { ...INGEST, "Content-Type": "application/json" }, body: "{}" });
-    expect(r.status).toBe(401);
+    expect(r.status).toBe(403);
+    expect(r.body.error).toMatchObject({ code: "forbidden", details: { missingScope: "admin" } });
   });
 
   it("answers 404 for an unknown table and an unknown route", async () => {

@@ -39,13 +39,16 @@ describe("/openapi.json", () => {
   it("describes each operation's refusals with the one error body, and its security", async () => {
     const doc = await document();
     expect(doc.components.schemas.Error.properties.error.required).toEqual(expect.arrayContaining(["code", "message"]));
-    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["admin", "catalog", "ingest"]);
+    expect(Object.keys(doc.components.securitySchemes)).toEqual(["token", "publicKey"]);
     for (const [path, item] of Object.entries<any>(doc.paths)) {
       if (path.startsWith("/iceberg") || path === "/healthz") continue;
       for (const [method, op] of Object.entries<any>(item)) {
         expect(op.responses["500"]?.content["application/json"].schema.$ref, `${method} ${path}`).toBe("#/components/schemas/Error");
         if (path !== "/v1/webhooks/{source}") expect(op.security?.length, `${method} ${path}: security`).toBeGreaterThan(0);
         if (op.security) expect(op.responses["401"], `${method} ${path}: 401`).toBeDefined();
+        if (op.security) expect(op.responses["403"], `${method} ${path}: 403`).toBeDefined();
+        // Each names the scopes a token needs for it.
+        if (op.security && path !== "/v1/beacon/{table}") for (const s of op.security) expect(s.token?.length, `${method} ${path}: scopes`).toBeGreaterThan(0);
       }
     }
   });

@@ -135,10 +135,10 @@ describe("the quarantine", () => {
     expect(notJson.status).toBe(400);
     expect(notJson.body.error.code).toBe("invalid_input");
     const ingest = await app.request(`/v1/tables/${table}/quarantine/replay`, { method: "POST", headers: { authorization: "Bearer test-ingest-token", "content-type": "application/json" }, body: '{"all":true}' }, E);
-    expect(ingest.status).toBe(401);
+    expect(ingest.status).toBe(403);
     expect((await app.request(`/v1/tables/${table}/quarantine`, {}, E)).status).toBe(401);
     // The entries hold row data: the producers' token does not read them.
-    expect((await app.request(`/v1/tables/${table}/quarantine`, { headers: { authorization: "Bearer test-ingest-token" } }, E)).status).toBe(401);
+    expect((await app.request(`/v1/tables/${table}/quarantine`, { headers: { authorization: "Bearer test-ingest-token" } }, E)).status).toBe(403);
     expect((await call("/healthz")).status).toBe(200); // still serving
   });
 });
