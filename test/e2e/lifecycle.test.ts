@@ -99,7 +99,7 @@ describe("a table's life", () => {
     const queued = await send("reborn", [{ id: 100, era: "queued" }], false);
     expect(queued.status).toBe(202);
 
-    expect((await api("DELETE", "/v1/tables/reborn", undefined, INGEST_TOKEN)).status).toBe(401);
+    expect((await api("DELETE", "/v1/tables/reborn", undefined, INGEST_TOKEN)).status).toBe(403);
     const d = await api("DELETE", "/v1/tables/reborn?purge=true");
     expect(d.status, JSON.stringify(d.body)).toBe(200);
     expect(d.body).toMatchObject({ table: "default.reborn", dropped: true, metadataLocation: expect.stringMatching(/metadata\/v\d+\.metadata\.json$/), purge: { location: oldLoc.uri } });

@@ -223,7 +223,7 @@ describe("refusals through the real stack: JSON errors, and the service keeps se
   const cases: [string, () => ReturnType<typeof post>, number, string, ((body: any) => void)?][] = [
     ["no token", () => dev.call("/v1/tables/clicks/events", { method: "POST", body: "{}", headers: JSON_TYPE }), 401, "unauthorized"],
     ["wrong token", () => post("clicks", "{}", { ...JSON_TYPE, Authorization: "Bearer not-the-token" }), 401, "unauthorized"],
-    ["ingest token where the admin token is needed", () => dev.call("/v1/tables/clicks", { method: "PUT", body: "{}", headers: { ...JSON_TYPE, ...INGEST } }), 401, "unauthorized"],
+    ["ingest token where the admin scope is needed", () => dev.call("/v1/tables/clicks", { method: "PUT", body: "{}", headers: { ...JSON_TYPE, ...INGEST } }), 403, "forbidden"],
     ["invalid JSON", () => post("clicks", '{"eid": "x",', JSON_TYPE), 400, "invalid_input"],
     ["bad NDJSON line, named", () => post("clicks", '{"eid":"a"}\n{"eid":"b"}\n{"eid":\n', NDJSON_TYPE), 400, "invalid_input", (b) => expect(b.error.details).toMatchObject({ line: 3 })],
     [
