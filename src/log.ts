@@ -8,7 +8,7 @@
  * log("commit", { table: "default.events", batchId, snapshotId: "123", ms: 41 });
  * // {"level":"info","event":"commit","table":"default.events","batchId":"…","snapshotId":"123","ms":41,"at":"…"}
  */
-export type LogEvent = "request" | "batch" | "commit" | "quarantine" | "replay" | "maintenance" | "compaction" | "reconcile" | "staging" | "retry" | "upload" | "drop" | "purge" | "discard" | "error";
+export type LogEvent = "request" | "batch" | "commit" | "quarantine" | "replay" | "maintenance" | "compaction" | "reconcile" | "staging" | "retry" | "upload" | "drop" | "purge" | "discard" | "access" | "error";
 
 export function log(event: LogEvent, fields: Record<string, unknown>, level: "info" | "warn" | "error" = "info"): void {
   const line = JSON.stringify({ level, event, ...fields, at: new Date().toISOString() }, (_, v) => (typeof v === "bigint" ? v.toString() : v));

@@ -15,6 +15,8 @@ export interface NewToken {
   tables: string[];
   origins: string[];
   rateLimit: RateTier;
+  /** When it stops working (ISO time), or null: never. */
+  expiresAt: string | null;
 }
 
 /** A token as listed: never its secret. */
@@ -35,6 +37,7 @@ type Row = {
   rate_limit: string;
   created_at: number;
   last_used_at: number | null;
+  expires_at: number | null;
 };
 
 /** How often a token's last use is written (a busy token would otherwise write on every request). */
@@ -53,7 +56,7 @@ export class TokenRegistry extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     ctx.blockConcurrencyWhile(async () => {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS tokens (id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, hash TEXT NOT NULL, scopes TEXT NOT NULL,
-        tables TEXT NOT NULL, origins TEXT NOT NULL, rate_limit TEXT NOT NULL, created_at INTEGER NOT NULL, last_used_at INTEGER)`);
+        tables TEXT NOT NULL, origins TEXT NOT NULL, rate_limit TEXT NOT NULL, created_at INTEGER NOT NULL, last_used_at INTEGER, expires_at INTEGER)`);
     });
   }
 
@@ -61,8 +64,8 @@ export class TokenRegistry extends DurableObject<Env> {
   async create(t: NewToken): Promise<TokenEntry & { token: string }> {
     const made = newToken(t.kind);
     const now = Date.now();
-    this.sql.exec("INSERT INTO tokens (id, name, kind, hash, scopes, tables, origins, rate_limit, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      made.id, t.name, t.kind, await hashSecret(made.secret), JSON.stringify(t.scopes), JSON.stringify(t.tables), JSON.stringify(t.origins), t.rateLimit, now);
+    this.sql.exec("INSERT INTO tokens (id, name, kind, hash, scopes, tables, origins, rate_limit, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      made.id, t.name, t.kind, await hashSecret(made.secret), JSON.stringify(t.scopes), JSON.stringify(t.tables), JSON.stringify(t.origins), t.rateLimit, now, t.expiresAt ? Date.parse(t.expiresAt) : null);
     return { ...t, id: made.id, token: made.token, createdAt: new Date(now).toISOString(), lastUsedAt: null };
   }
 
@@ -71,8 +74,8 @@ export class TokenRegistry extends DurableObject<Env> {
     const row = this.sql.exec<Row>("SELECT * FROM tokens WHERE id = ?", parts.id).toArray()[0];
     // Compared in constant time even when the id is unknown, so timing tells nothing of the secret.
     const ok = await sameSecret(await hashSecret(parts.secret), row?.hash ?? "0".repeat(64));
-    if (!row || !ok || row.kind !== parts.kind) return null;
     const now = Date.now();
+    if (!row || !ok || row.kind !== parts.kind || (row.expires_at !== null && row.expires_at <= now)) return null;
     if (!row.last_used_at || now - row.last_used_at >= LAST_USED_EVERY_MS) this.sql.exec("UPDATE tokens SET last_used_at = ? WHERE id = ?", now, row.id);
     const e = entry(row);
     return { id: e.id, name: e.name, kind: e.kind, scopes: e.scopes, tables: e.tables, origins: e.origins, rateLimit: e.rateLimit };
@@ -115,5 +118,6 @@ function entry(r: Row): TokenEntry {
     rateLimit: r.rate_limit as RateTier,
     createdAt: new Date(r.created_at).toISOString(),
     lastUsedAt: r.last_used_at ? new Date(r.last_used_at).toISOString() : null,
+    expiresAt: r.expires_at ? new Date(r.expires_at).toISOString() : null,
   };
 }

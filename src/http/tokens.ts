@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { FloeError, rpc } from "../errors.js";
 import { checkPattern, RATE_TIERS, SCOPES } from "../access/scopes.js";
-import { allow, registry } from "./auth.js";
+import { log } from "../log.js";
+import { allow, principal, registry } from "./auth.js";
 import { api, jsonLimit, jsonRequest, jsonResponse, needs, refusals, serve } from "./openapi.js";
 
 export const tokens = api();
@@ -16,6 +17,7 @@ const NewTokenBody = z
     tables: z.array(z.string()).min(1).max(100).openapi({ description: "Table patterns: `shop.*`, `clicks`, `*`", example: ["shop.*"] }),
     origins: z.array(Origin).max(100).default([]).openapi({ description: "Browser origins that may use the token cross-origin", example: ["https://shop.example"] }),
     rateLimit: z.enum(RATE_TIERS).default("standard").openapi({ description: "`standard`: 1200 requests a minute; `low`: 60 (wrangler.toml `[[ratelimits]]`)" }),
+    expiresInDays: z.number().positive().max(3650).optional().openapi({ description: "The token stops working after this many days (default: never)" }),
   })
   .strict()
   .openapi("NewToken");
@@ -31,6 +33,7 @@ const TokenEntry = z
     rateLimit: z.enum(RATE_TIERS),
     createdAt: z.string(),
     lastUsedAt: z.string().nullable().openapi({ description: "Updated at most once a minute" }),
+    expiresAt: z.string().nullable(),
   })
   .openapi("Token");
 
@@ -55,7 +58,10 @@ serve(tokens, create, async (c) => {
     if (tables.length !== 1 || tables[0].includes("*")) throw new FloeError("invalid_input", "a public key is bound to one table, named without *", { details: { field: "tables" } });
     if (!req.origins.length || req.origins.includes("*")) throw new FloeError("invalid_input", "a public key needs the origins of the pages that use it (not *)", { details: { field: "origins" } });
   }
-  const t = await rpc(registry(c.env).create({ ...req, tables }));
+  const { expiresInDays, ...spec } = req;
+  const expiresAt = expiresInDays === undefined ? null : new Date(Date.now() + expiresInDays * 86_400_000).toISOString();
+  const t = await rpc(registry(c.env).create({ ...spec, tables, expiresAt }));
+  log("access", { action: "create", id: t.id, name: t.name, kind: t.kind, scopes: t.scopes, tables: t.tables, by: principal(c).name });
   return c.json(t, 201);
 });
 
@@ -84,4 +90,8 @@ const revoke = createRoute({
   responses: { 200: jsonResponse(z.object({ revoked: TokenEntry }), "Revoked"), ...refusals(400, 401, 403, 404) },
 });
 
-serve(tokens, revoke, async (c) => c.json({ revoked: await rpc(registry(c.env).revoke(c.req.valid("param").id)) }));
+serve(tokens, revoke, async (c) => {
+  const revoked = await rpc(registry(c.env).revoke(c.req.valid("param").id));
+  log("access", { action: "revoke", id: revoked.id, name: revoked.name, by: principal(c).name });
+  return c.json({ revoked });
+});

@@ -106,6 +106,19 @@ describe("scoped tokens", () => {
     expect((await call(`/v1/admin/tokens/${t.id}`, { method: "DELETE" })).status).toBe(404);
   });
 
+  it("an expiring token works until its time, then is refused", async () => {
+    const t = await mint({ name: "brief", scopes: ["ingest"], tables: ["*"], expiresInDays: 0.00002 }); // about 1.7 s
+    expect(Date.parse((t as any).expiresAt) - Date.now()).toBeLessThan(2000);
+    expect((await send("brief", t.token)).status).toBe(202);
+    const deadline = Date.now() + 10_000;
+    let status = 202;
+    while (status !== 401 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      status = (await send("brief", t.token)).status;
+    }
+    expect(status).toBe(401);
+  });
+
   it("refuses malformed, hostile and unauthenticated token requests with a 4xx naming what, and keeps serving", async () => {
     const cases: [string, () => Promise<{ status: number; body: any }>, number, string, RegExp?][] = [
       ["no token", () => call("/v1/admin/tokens", { token: null }), 401, "unauthorized"],
