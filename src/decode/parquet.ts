@@ -2,6 +2,10 @@ import { decompressSync } from "fflate";
 import { decompress as zstdDecompress } from "fzstd";
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema } from "hyparquet";
 import type { AsyncBuffer, Compressors, FileMetaData, ParquetParsers, SchemaElement, SchemaTree } from "hyparquet";
+import { parquetHeader } from "hyparquet/src/column.js";
+import { decompressPage } from "hyparquet/src/datapage.js";
+import { getMaxDefinitionLevel, getMaxRepetitionLevel, getSchemaPath } from "hyparquet/src/schema.js";
+import { readVarInt } from "hyparquet/src/thrift.js";
 import { FloeError } from "../errors.js";
 import { base64Encode, bigEndianSigned, formatDecimal, isoDate, isoTime, isoTimestamp, type TimeUnit } from "./values.js";
 
@@ -89,7 +93,14 @@ export function parquetFieldIds(metadata: FileMetaData): Record<string, number> 
 export async function* parquetRows(file: RandomAccessFile, opts: { batchRows?: number } = {}): AsyncGenerator<Record<string, unknown>[]> {
   const batchRows = opts.batchRows ?? 10_000;
   const metadata = await parquetMetadataOf(file);
-  const tree = parquetSchema(metadata);
+  let tree: SchemaTree;
+  try {
+    // hyparquet builds the tree trusting each element's num_children: a footer claiming more
+    // children than there are elements failed here with a TypeError (found by the fuzz tests).
+    tree = parquetSchema(metadata);
+  } catch (e) {
+    throw parquetError("the schema in the footer is unreadable", { size: file.byteLength }, e);
+  }
   const columns = tree.children.map((node) => ({ name: node.element.name, convert: nodeConverter(node) }));
   // hyparquet converts by the schema's annotations; without them it hands out the raw values.
   const raw: FileMetaData = { ...metadata, schema: metadata.schema.map((e) => (readRaw(e) ? { ...e, converted_type: undefined, logical_type: undefined } : e)) };
@@ -99,7 +110,8 @@ export async function* parquetRows(file: RandomAccessFile, opts: { batchRows?: n
     if (rowEnd === rowStart) continue;
     let rows: Record<string, unknown>[];
     try {
-      rows = await parquetReadObjects({ file: file as AsyncBuffer, metadata: raw, rowStart, rowEnd, compressors: PARQUET_COMPRESSORS, utf8: false, parsers: PARSERS });
+      const checked = await checkRuns(file, metadata, g);
+      rows = await parquetReadObjects({ file: checked as AsyncBuffer, metadata: raw, rowStart, rowEnd, compressors: PARQUET_COMPRESSORS, utf8: false, parsers: PARSERS });
     } catch (e) {
       throw parquetError(`row group ${g} (rows ${rowStart} to ${rowEnd - 1}) is unreadable`, { rowGroup: g, row: rowStart }, e);
     }
@@ -202,4 +214,105 @@ export function fileOfBytes(bytes: Uint8Array): RandomAccessFile {
     byteLength: bytes.byteLength,
     slice: (start, end) => bytes.slice(start, end).buffer as ArrayBuffer,
   };
+}
+
+/**
+ * Checks the run lengths of every RLE/bit-packed hybrid run in a row group (repetition and
+ * definition levels, dictionary indices) against the values its page declares, before hyparquet
+ * reads it. hyparquet (1.31) writes a run into a plain Array without a bound, so one mutated run
+ * header ("2^31 copies of 0") grew an array until V8 aborted the process ("invalid size error"),
+ * and a bit-packed run of width 0 looped for as long: found by test/decode/parquet.fuzz.test.ts.
+ * The row group's bytes are fetched once, here; the file returned serves hyparquet's reads of
+ * them from memory. Pages stored compressed are decompressed for the check only when they hold
+ * levels or dictionary indices.
+ */
+async function checkRuns(file: RandomAccessFile, metadata: FileMetaData, g: number): Promise<RandomAccessFile> {
+  const chunks = metadata.row_groups[g].columns.flatMap((c) => (c.meta_data ? [c.meta_data] : []));
+  if (chunks.length === 0) return file;
+  const range = (m: (typeof chunks)[number]) => {
+    const start = Number(m.dictionary_page_offset || m.data_page_offset);
+    return [start, Math.min(file.byteLength, start + Number(m.total_compressed_size))];
+  };
+  const from = Math.max(0, Math.min(...chunks.map((m) => range(m)[0])));
+  const to = Math.max(...chunks.map((m) => range(m)[1]));
+  if (!(to > from)) return file; // hyparquet says what is wrong with such offsets
+  const bytes = new Uint8Array(await file.slice(from, to));
+  for (const m of chunks) {
+    const [start, end] = range(m);
+    const path = getSchemaPath(metadata.schema, m.path_in_schema);
+    const [maxRep, maxDef] = [getMaxRepetitionLevel(path), getMaxDefinitionLevel(path)];
+    const column = m.path_in_schema.join(".");
+    const view = new DataView(bytes.buffer, bytes.byteOffset + start - from, Math.max(0, end - start));
+    const reader = { view, offset: 0 };
+    while (reader.offset < view.byteLength) {
+      const header = parquetHeader(reader);
+      // A negative size would step back to the same header, forever.
+      if (!isCount(header.compressed_page_size) || !isCount(header.uncompressed_page_size)) throw new Error(`column ${column}: a page of ${header.compressed_page_size} bytes`);
+      const pageStart = reader.offset;
+      reader.offset += header.compressed_page_size;
+      const body = () => new Uint8Array(view.buffer, view.byteOffset + pageStart, Math.min(header.compressed_page_size, view.byteLength - pageStart));
+      const v1 = header.data_page_header;
+      const v2 = header.data_page_header_v2;
+      const dictionary = (e: string | undefined) => e === "RLE_DICTIONARY" || e === "PLAIN_DICTIONARY" || e === "RLE";
+      // Dictionary indices: a byte of bit width, then runs; RLE booleans: width 1, a 4-byte length, then runs.
+      const values = (at: DataView, n: number) =>
+        path[path.length - 1].element.type === "BOOLEAN" ? runs(at, 4, 4 + at.getUint32(0, true), 1, n, column) : runs(at, 1, at.byteLength, at.getUint8(0), n, column);
+      if (v1 && !isCount(v1.num_values)) throw new Error(`column ${column}: a data page header of ${String(v1.num_values)} values`);
+      if (v1 && (maxRep > 0 || maxDef > 0 || dictionary(v1.encoding))) {
+        const page = decompressPage(body(), header.uncompressed_page_size, m.codec, PARQUET_COMPRESSORS);
+        const at = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 };
+        for (const max of [maxRep, maxDef]) {
+          if (max === 0) continue;
+          const length = at.view.getUint32(at.offset, true);
+          runs(at.view, at.offset + 4, at.offset + 4 + length, bitWidth(max), v1.num_values, column);
+          at.offset += 4 + length;
+        }
+        if (dictionary(v1.encoding)) values(new DataView(page.buffer, page.byteOffset + at.offset, page.byteLength - at.offset), v1.num_values);
+      } else if (v2) {
+        const rep = v2.repetition_levels_byte_length;
+        const def = v2.definition_levels_byte_length;
+        // Required fields (parquet.thrift): a missing or mistyped length made hyparquet read a length out of the data.
+        if (!isCount(v2.num_values) || !isCount(rep) || !isCount(def) || rep + def > header.compressed_page_size) {
+          throw new Error(`column ${column}: a data page header with levels of ${String(rep)} and ${String(def)} bytes for ${String(v2.num_values)} values`);
+        }
+        if (maxRep > 0) runs(view, pageStart, pageStart + rep, bitWidth(maxRep), v2.num_values, column);
+        if (maxDef > 0) runs(view, pageStart + rep, pageStart + rep + def, bitWidth(maxDef), v2.num_values, column);
+        if (dictionary(v2.encoding)) {
+          const compressed = body().subarray(rep + def);
+          const page = v2.is_compressed ? decompressPage(compressed, header.uncompressed_page_size - rep - def, m.codec, PARQUET_COMPRESSORS) : compressed;
+          values(new DataView(page.buffer, page.byteOffset, page.byteLength), v2.num_values);
+        }
+      }
+    }
+  }
+  return {
+    byteLength: file.byteLength,
+    slice: (s, e = file.byteLength) => (s >= from && e <= to ? bytes.slice(s - from, e - from).buffer : file.slice(s, e)),
+  };
+}
+
+const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+
+/** Bits per level for levels up to `max` (Parquet's "bit width of the max level"). */
+const bitWidth = (max: number) => 32 - Math.clz32(max);
+
+/**
+ * Refuses a run in bytes [at, end) that would make hyparquet put out more than the `n` values a
+ * page declares: an RLE run longer than what is left, or a bit-packed run of width 0 (it reads no
+ * bytes, so nothing else ends it). Other bit-packed runs may be padded (writers do, and hyparquet
+ * drops the surplus); their bytes bound them.
+ */
+function runs(view: DataView, at: number, end: number, width: number, n: number, column: string): void {
+  const reader = { view, offset: at };
+  let seen = 0;
+  while (seen < n && reader.offset < end) {
+    const header = readVarInt(reader);
+    const packed = (header & 1) === 1;
+    const count = packed ? (header >>> 1) * 8 : header >>> 1;
+    if ((packed ? width === 0 && count > n - seen + 7 : count > n - seen)) {
+      throw new Error(`column ${column}: a run of ${count} values where the page has ${n - seen} left`);
+    }
+    seen += count;
+    reader.offset += packed ? (header >>> 1) * width : (width + 7) >> 3;
+  }
 }
