@@ -60,6 +60,34 @@ async function waitLatency(base) {
   return { plain, wait, polls };
 }
 
+const AUTH_REQUESTS = 40;
+
+/**
+ * What a minted token costs beside a bootstrap one: the registry's round trip (and the rate limiter,
+ * which both pay), on a 1-event POST sent one at a time, alternating so that both see the same load.
+ */
+async function authLatency(base) {
+  const mint = await fetch(`${base}/v1/admin/tokens`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${dev.FLOE_ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "bench", scopes: ["ingest"], tables: ["bench.*"] }),
+  });
+  const { token } = await mint.json();
+  if (mint.status !== 201) throw new Error(`mint: ${mint.status}`);
+  const one = JSON.stringify(benchEvent(0));
+  const times = { bootstrap: [], minted: [] };
+  for (let i = 0; i < AUTH_REQUESTS * 2; i++) {
+    const which = i % 2 ? "minted" : "bootstrap";
+    const t = performance.now();
+    const res = await fetch(`${base}/v1/tables/bench.auth/events`, { method: "POST", body: one, headers: { authorization: `Bearer ${which === "minted" ? token : dev.FLOE_INGEST_TOKEN}`, "content-type": "application/json" } });
+    await res.text();
+    if (res.status !== 202) throw new Error(`auth bench: ${res.status}`);
+    if (i >= 4) times[which].push(performance.now() - t); // after the warm-up
+  }
+  const p50 = (a) => a.sort((x, y) => x - y)[Math.floor(a.length / 2)];
+  return { bootstrap: p50(times.bootstrap), minted: p50(times.minted) };
+}
+
 async function post(url, headers) {
   const res = await fetch(url, { method: "POST", body, headers: { "content-type": "application/x-ndjson", ...headers } });
   const text = await res.text();
@@ -73,10 +101,11 @@ export async function ingestBench() {
     vars: (base) => ({ FLOE_INGEST_TOKEN: dev.FLOE_INGEST_TOKEN, FLOE_ADMIN_TOKEN: dev.FLOE_ADMIN_TOKEN, S3_ENDPOINT: `${base}/cdn-cgi/local/r2/s3`, S3_ACCESS_KEY_ID: dev.S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: dev.S3_SECRET_ACCESS_KEY }),
     probe: async (base) => { if (!(await fetch(`${base}/healthz`)).ok) throw new Error("not ready"); },
   });
-  let ours, receipts;
+  let ours, receipts, auth;
   try {
     ours = await drive(`${floe.base}/v1/tables/bench.ingest/events`, { authorization: `Bearer ${dev.FLOE_INGEST_TOKEN}` });
     receipts = await waitLatency(floe.base);
+    auth = await authLatency(floe.base);
   } finally {
     floe.stop();
   }
@@ -95,6 +124,7 @@ export async function ingestBench() {
     `  floe (wrangler dev, repo wrangler.toml; a request over 256 KB is staged in R2 + 1 queue message; the queue consumer writes Parquet meanwhile): ${line(ours)}`,
     `  trivial Worker (reads the body, answers 202): ${line(base)}`,
     `  ratio floe/trivial: ${(ours.eventsPerSec / base.eventsPerSec).toFixed(2)}`,
+    `auth (${AUTH_REQUESTS} POSTs of 1 event each per token, one at a time): a minted token (one round trip to the token registry) p50 ${auth.minted.toFixed(1)} ms, the bootstrap ingest token p50 ${auth.bootstrap.toFixed(1)} ms; ratio minted/bootstrap ${(auth.minted / auth.bootstrap).toFixed(2)}; memory per check: one registry row (a few hundred bytes)`,
     `commit receipts (${RECEIPT_REQUESTS} requests of 100 events one at a time, after the load above): POST ?wait=true answered 200 with the snapshot in p50 ${receipts.wait.p50.toFixed(0)} ms (max ${receipts.wait.max.toFixed(0)}), asking the table's object about ${receipts.polls} times per request (every 100 ms, then 1.5× longer up to 500 ms); the same POST without wait answered 202 in p50 ${receipts.plain.p50.toFixed(0)} ms; the difference is the queue's batch wait (max_batch_timeout 2 s) plus writing and committing`,
   ];
 }

@@ -16,7 +16,7 @@ const NewTokenBody = z
     scopes: z.array(z.enum(SCOPES)).min(1).openapi({ example: ["ingest"] }),
     tables: z.array(z.string()).min(1).max(100).openapi({ description: "Table patterns: `shop.*`, `clicks`, `*`", example: ["shop.*"] }),
     origins: z.array(Origin).max(100).default([]).openapi({ description: "Browser origins that may use the token cross-origin", example: ["https://shop.example"] }),
-    rateLimit: z.enum(RATE_TIERS).default("standard").openapi({ description: "`standard`: 1200 requests a minute; `low`: 60 (wrangler.toml `[[ratelimits]]`)" }),
+    rateLimit: z.enum(RATE_TIERS).default("standard").openapi({ description: "`standard`: 6000 requests a minute; `low`: 60 (wrangler.toml `[[ratelimits]]`)" }),
     expiresInDays: z.number().positive().max(3650).optional().openapi({ description: "The token stops working after this many days (default: never)" }),
   })
   .strict()
