@@ -115,11 +115,11 @@ function signIn(message) {
         ev.preventDefault();
         sessionStorage.setItem(TOKEN_KEY, input.value.trim());
         try {
-          await api("/v1/webhooks"); // admin only: proves the token is the admin token
+          await api("/v1/webhooks"); // needs an admin of every table: proves the token is one
           render();
         } catch (e) {
           sessionStorage.removeItem(TOKEN_KEY);
-          error.replaceChildren(h("p", { class: "error", role: "alert" }, e.status === 401 ? "That is not the admin token." : `Could not sign in: ${e.message}`));
+          error.replaceChildren(h("p", { class: "error", role: "alert" }, e.status === 401 ? "That is not the admin token." : e.status === 403 ? "That token is not an admin token for every table." : `Could not sign in: ${e.message}`));
         }
       },
     },
