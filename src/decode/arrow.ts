@@ -1,5 +1,6 @@
 import { DateUnit, makeVector, Precision, RecordBatchReader, TimeUnit, Type } from "apache-arrow";
 import type { Data, DataType, Field, RecordBatch, Vector } from "apache-arrow";
+import { ArrowShapeError, checkFile, MessageFramer } from "./arrow-check.js";
 import { FloeError } from "../errors.js";
 import { readAll } from "./bytes.js";
 import { base64Encode, formatDecimal, isoDate, isoTime, isoTimestamp, littleEndianWordsSigned, type TimeUnit as Unit } from "./values.js";
@@ -25,6 +26,7 @@ class SourceFailure {
 
 function arrowError(e: unknown, batch: number): unknown {
   if (e instanceof FloeError) return e;
+  if (e instanceof ArrowShapeError) return new FloeError("invalid_input", `Arrow IPC: malformed metadata after ${batch} record batches: ${e.message}`, { details: { format: "arrow", batch } });
   if (e instanceof SourceFailure) return e.error;
   const why = e instanceof Error ? e.message : String(e);
   return new FloeError("invalid_input", `Arrow IPC: unreadable after ${batch} record batches (truncated, or not Arrow IPC?): ${why}`, {
@@ -51,10 +53,22 @@ export async function* arrowRows(input: ReadableStream<Uint8Array>, opts: ArrowO
   let index = 0;
   const tail = new Tail(EOS.length);
   let reader: RecordBatchReader;
+  const limit = opts.maxBufferBytes ?? 64 * 1024 * 1024;
+  // Every message's metadata is bounds-checked before apache-arrow reads it (arrow-check.ts).
+  const framer = new MessageFramer(limit);
   try {
-    reader = isFile
-      ? RecordBatchReader.from(await readAll(stream, opts.maxBufferBytes ?? 64 * 1024 * 1024, opts.size))
-      : await RecordBatchReader.from(iterate(stream, (chunk) => tail.push(chunk)));
+    if (isFile) {
+      const whole = await readAll(stream, limit, opts.size);
+      checkFile(whole, limit);
+      reader = RecordBatchReader.from(whole);
+    } else {
+      reader = await RecordBatchReader.from(
+        iterate(stream, (chunk) => {
+          framer.push(chunk);
+          tail.push(chunk);
+        }),
+      );
+    }
     // Opening reads the schema. With fewer than 4 bytes left apache-arrow ends quietly instead of
     // failing, so a stream cut that short would pass for an empty one: it must have a schema.
     await reader.open();
