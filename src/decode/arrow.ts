@@ -116,6 +116,13 @@ export async function* arrowRows(input: ReadableStream<Uint8Array>, opts: ArrowO
   }
 }
 
+/** A time unit the schema names: one apache-arrow does not know (a corrupt schema) is refused. */
+function unitOf(unit: TimeUnit): Unit {
+  const u = UNITS[unit];
+  if (u === undefined) throw new FloeError("invalid_input", `Arrow IPC: the schema names time unit ${String(unit)}, which Arrow does not define`, { details: { format: "arrow" } });
+  return u;
+}
+
 /** The converter of one column type; nulls are checked once here for every type. */
 function converter(type: DataType): Convert {
   const inner = valueConverter(type);
@@ -158,13 +165,13 @@ function valueConverter(type: DataType): Convert {
         : (d, i) => isoDate(Math.floor(Number((d.values as BigInt64Array)[i]) / 86_400_000));
     case Type.Timestamp: {
       const { unit, timezone } = type as unknown as { unit: TimeUnit; timezone?: string | null };
-      const u = UNITS[unit];
+      const u = unitOf(unit);
       // With a time zone the values are instants (UTC); without one, wall-clock times.
       const utc = timezone !== undefined && timezone !== null && timezone !== "";
       return (d, i) => isoTimestamp(BigInt((d.values as BigInt64Array)[i]), u, utc);
     }
     case Type.Time: {
-      const u = UNITS[(type as unknown as { unit: TimeUnit }).unit];
+      const u = unitOf((type as unknown as { unit: TimeUnit }).unit);
       return (d, i) => isoTime(BigInt((d.values as Int32Array | BigInt64Array)[i]), u);
     }
     case Type.List:

@@ -1,6 +1,7 @@
 import { tableFromArrays, tableToIPC } from "apache-arrow";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { checkFooter } from "../../src/decode/arrow-check.js";
 import { concat, decodeOutcome, mutate, mutationArb, RUN } from "./fuzz-helpers.js";
 
 // Property tests of the Arrow IPC decoder (src/decode/arrow.ts on apache-arrow's reader): stream
@@ -78,6 +79,53 @@ describe("Arrow IPC decoder, hostile shapes", () => {
     expect(patched).toBeGreaterThan(0);
     const got = await decodeOutcome(sample, opts, 64);
     expect(!got.ok && got.error.message).toMatch(/^Arrow IPC: /);
+  });
+
+  it("a record batch claiming more rows than its body holds is refused before apache-arrow loops over them", async () => {
+    const bytes = tableToIPC(tableFromArrays({ i: Int32Array.from([1, 2, 3]) }), "stream");
+    const v = new DataView(bytes.buffer);
+    const second = 8 + v.getInt32(4, true);
+    const meta = new DataView(bytes.buffer, second + 8, v.getInt32(second + 4, true));
+    let patched = 0;
+    // The batch's length and its column node's length (int64s equal to the 3 rows).
+    for (let at = 0; at + 8 <= meta.byteLength; at += 4) {
+      if (meta.getBigInt64(at, true) === 3n) {
+        meta.setBigInt64(at, 536_870_921n, true);
+        patched++;
+      }
+    }
+    expect(patched).toBeGreaterThan(0);
+    const got = await decodeOutcome(bytes, opts, 64);
+    expect(!got.ok && got.error.message).toMatch(/^Arrow IPC: malformed metadata .*claims 536870921/);
+  });
+
+  it("a file whose footer points a record batch block at a dictionary batch is refused (apache-arrow would read it for ever)", async () => {
+    // Strings: apache-arrow writes them dictionary-encoded, so the file has a dictionary block and a record batch block.
+    const file = tableToIPC(tableFromArrays({ s: ["a", "b", "a"] }), "file");
+    const v = new DataView(file.buffer, file.byteOffset);
+    const footerLength = v.getInt32(file.length - 10, true);
+    const footer = new DataView(file.buffer, file.byteOffset + file.length - 10 - footerLength, footerLength);
+    const { blocks } = checkFooter(new Uint8Array(footer.buffer, footer.byteOffset, footer.byteLength));
+    const dictionary = blocks.find((b) => b.kind === 2)!;
+    const batch = blocks.find((b) => b.kind === 3)!;
+    expect(await decodeOutcome(file, opts)).toMatchObject({ ok: true });
+    let patched = 0;
+    for (let at = 0; at + 8 <= footer.byteLength; at += 4) {
+      if (footer.getBigInt64(at, true) === batch.offset) {
+        footer.setBigInt64(at, dictionary.offset, true);
+        patched++;
+      }
+    }
+    expect(patched).toBe(1);
+    const got = await decodeOutcome(file, opts);
+    // Refused: the block's sizes do not fit the message there (or, were they to, its type would not).
+    expect(!got.ok && got.error.message).toMatch(/^Arrow IPC: malformed metadata after 0 record batches: (the footer's record batch block at byte \d+ holds a message of type 2|the message at byte \d+ claims \d+ bytes of metadata in a \d+-byte block|the message at byte \d+ claims a \d+-byte body in a block of \d+)$/);
+  });
+
+  it("a schema naming a time unit Arrow does not define is refused (found by the mutation property)", async () => {
+    const bytes = new Uint8Array(Buffer.from("/////xgBAAAQAAAAAAAKABAADgAHAAgACgAAAAAAAAEQAAAAAAAEAAgACAAAAAQACAAAAAQAAAADAAAAsAAAAEgAAAAEAAAAbP///xAAAAAUAAAAAAAAAxgAAAABAAAAZgAAAAAAAAAAAAYACAAGAAYAAAAAAAIAEAAcAAgADwAXABgABAAQABAAAAA0AAAAFAAAAAAAAAEUAAAAAAAABRQAAAABAAAAcwAAAAAAAAAEAAQABAAAAAgAEAAIAAQACAAAAAwAAADjFwAAAAAAAMT///8AAAABIAAAABAAFAAEAAAADwAQAAAACAAQAAAAEAAAABQAAAAAAAAKGAAAAAEAAABpAAAAAAAAAAgADAAIAAcACAAAAAAAAAEgAAAA/////7gAAAAUAAAAAAAAAAwAHAAaABMAFAAEAAwAAABoAAAAAAAAAAAAAAAAAAACEAAAAAAABAAIABIACAAEAAgAAAAYAAAA4xcAAAAAAAAAAAoAGAAMAAgABAAKAAAAFAAAAEgAAAAEAAAAAAAAAAAAAAADAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAGAAAAAAAAAAYAAAAAAAAAFAAAAAAAAAAAAAAAAEAAAAEAAAAAAAAAAAAAAAAAAAAAAAAAA4AAAAfAAAAPgAAAEoAAAAAAAAA6qq58J2duuqhg/Ceo4whKvCdmKfwnZ+HLOGWo+GYr/CQgrvjjYnwn6Gu8JODsPCdpLXwn5eC8JisivCeiqPwn62N4ZmW4ba93Y8AAAAAAAD/////6AAAABQAAAAAAAAADAAWABQADwAQAAQADAAAAEAAAAAAAAAAAAAAAxAAAAAEAAoAGAAMAAgABAAKAAAAFAAAAHgAAAAEAAAAAAAAAAAAAAAGAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAEAAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAEAAAAAAAAAAQAAAAAAAAACAAAAAAAAAAAAAAAAAAAAAgAAAAAAAAACAAAAAAAAAAAAAAAAMAAAAEAAAAAAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAQAAAAAAAAAAAAAAAAAAADFYUronc7p9P/////6//9/AAAAAAEAAAACAAAAAwAAAEyew51jmrIKT2NRDzkS4xgQAAAAAAAAgOvSAl05WMmo/////wAAAAA=", "base64"));
+    const got = await decodeOutcome(bytes, opts, 64);
+    expect(!got.ok && [got.error.status, got.error.message]).toEqual([400, expect.stringMatching(/time unit \d+, which Arrow does not define/)]);
   });
 
   it("a file over the buffer limit is too_large (413)", async () => {
