@@ -77,7 +77,11 @@ export function parquetFieldIds(metadata: FileMetaData): Record<string, number> 
       walk(child);
     }
   };
-  walk(parquetSchema(metadata));
+  try {
+    walk(parquetSchema(metadata));
+  } catch (e) {
+    throw parquetError("the schema in the footer is unreadable", {}, e);
+  }
   return out;
 }
 

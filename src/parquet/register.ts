@@ -72,7 +72,15 @@ export function planRegistration(metadata: FileMetaData, fileSize: number, targe
   const rows = Number(metadata.num_rows);
   if (rows === 0) return { fits: false, why: "the file holds no rows" };
   const columns: Column[] = [];
-  for (const node of parquetSchema(metadata).children) {
+  let tree: ReturnType<typeof parquetSchema>;
+  try {
+    tree = parquetSchema(metadata);
+  } catch {
+    // A corrupt schema tree (hyparquet trusts each element's num_children): not registered; the
+    // rewrite path then reads the file and refuses it with the reason (decode/parquet.ts).
+    return { fits: false, why: "the schema in the footer is unreadable" };
+  }
+  for (const node of tree.children) {
     const e = node.element;
     if (node.children.length > 0) return { fits: false, why: `column ${e.name} is nested` };
     if (e.repetition_type === "REPEATED") return { fits: false, why: `column ${e.name} is repeated` };

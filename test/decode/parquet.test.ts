@@ -159,3 +159,16 @@ describe("broken Parquet", () => {
     expect(e.code).toBe("too_large");
   });
 });
+
+describe("parquetFieldIds of a corrupt footer schema", () => {
+  it("refuses it as invalid_input (400), not a TypeError", () => {
+    const metadata = { version: 2, schema: [{ name: "root", num_children: 3 }, { name: "a", type: "INT32", repetition_type: "OPTIONAL" }], num_rows: 1n, row_groups: [], metadata_length: 0 } as never;
+    let caught: unknown;
+    try {
+      parquetFieldIds(metadata);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toMatchObject({ code: "invalid_input", status: 400, message: expect.stringMatching(/^Parquet: the schema in the footer is unreadable: /) });
+  });
+});

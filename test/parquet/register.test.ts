@@ -191,3 +191,12 @@ describe("planRegistration: our own writer's files", () => {
     expect(plan.fits && plan.schema).toBe(schema);
   });
 });
+
+describe("a corrupt footer schema", () => {
+  it("is not registered (the rewrite path then refuses it with the reason), never a TypeError", () => {
+    // The root claims three children where the footer holds one element after it (hyparquet trusts num_children).
+    const metadata = { version: 2, schema: [{ name: "root", num_children: 3 }, { name: "a", type: "INT32", repetition_type: "OPTIONAL" }], num_rows: 1n, row_groups: [], metadata_length: 0 } as never;
+    const target: RegisterTarget = { schema: null, lastColumnId: 0, spec: null, partitionBy: [], mode: "evolve" };
+    expect(planRegistration(metadata, 100, target)).toEqual({ fits: false, why: "the schema in the footer is unreadable" });
+  });
+});
