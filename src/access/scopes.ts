@@ -77,7 +77,7 @@ export function authorize(p: Principal, scopes: readonly Scope[], table?: string
   }
 }
 
-/** Whether a cross-origin browser request from `origin` may use the principal. */
-export function originAllowed(p: Principal, origin: string): boolean {
-  return p.origins.includes("*") || p.origins.includes(origin);
+/** Whether a cross-origin browser request from `origin` may use a token with these `origins`. */
+export function originAllowed(origins: readonly string[], origin: string): boolean {
+  return origins.includes("*") || origins.includes(origin);
 }

@@ -7,7 +7,7 @@ import { specFor, freshSchema, type PartitionBy } from "../iceberg/append-rows.j
 import type { TableCommit } from "../iceberg/commit.js";
 import type { DataFile } from "../iceberg/data-file.js";
 import { unionByName } from "../iceberg/evolve.js";
-import { checkColumns, checkPolicyProperties, ingestPolicy, POLICY_PROPERTIES } from "../iceberg/ingest-policy.js";
+import { checkColumns, checkPolicyProperties, ingestPolicy, POLICY_PROPERTIES, type IngestPolicy } from "../iceberg/ingest-policy.js";
 import type { StepOut } from "../iceberg/maintenance/compaction-run.js";
 import { ACTIONS, type MaintenanceAction, type MaintenanceReport } from "../iceberg/maintenance/maintain.js";
 import { currentSchema } from "../iceberg/metadata.js";
@@ -213,7 +213,12 @@ export class TableDO extends DurableObject<Env> {
   }
 
   private status(name: string, config: TableConfig, t: LoadedTable | null): TableInfo {
-    return tableStatus(name, config, t, this.sql, this.location(), this.external()?.uri, this.env.FLOE_INFER_NUMBERS);
+    return tableStatus(name, config, t, this.sql, this.location(), this.policy(config, t), this.external()?.uri);
+  }
+
+  /** The table's ingest policy: its metadata's properties, Floe's config over them, the deployment's number default under both. */
+  private policy(config: TableConfig, t: LoadedTable | null | undefined): IngestPolicy {
+    return ingestPolicy({ ...(t?.metadata.properties ?? {}), ...config.properties }, this.env.FLOE_INFER_NUMBERS);
   }
 
   async info(name: string): Promise<TableInfo> {
@@ -326,7 +331,7 @@ export class TableDO extends DurableObject<Env> {
 
   /** Refuses a schema change that would take the table past its column limit (`floe.limit.columns`). */
   private fits(name: string, config: TableConfig, after: Schema, before: Schema | null): void {
-    checkColumns(after, before, ingestPolicy({ ...(this.table?.metadata.properties ?? {}), ...config.properties }), name);
+    checkColumns(after, before, this.policy(config, this.table), name);
   }
 
   /**
@@ -337,7 +342,7 @@ export class TableDO extends DurableObject<Env> {
   private async create(schema: Schema, config: TableConfig): Promise<void> {
     const loc = this.location();
     this.fits(this.name(), config, schema, null);
-    const properties = { [POLICY_PROPERTIES.numbers]: ingestPolicy(config.properties, this.env.FLOE_INFER_NUMBERS).numbers, ...config.properties };
+    const properties = { [POLICY_PROPERTIES.numbers]: this.policy(config, null).numbers, ...config.properties };
     this.table = await this.port().commit(createTable({ location: loc.uri, schema, spec: specFor(schema, config.partitionBy), properties }), { now: Date.now(), base: null });
     if (this.external()) this.adoptLocation(this.table);
     else setMeta(this.sql, "location", JSON.stringify(loc)); // pinned: a later drop moves the name, not this table

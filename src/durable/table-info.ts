@@ -1,6 +1,6 @@
 import { quarantineCounts, type QuarantineState } from "./quarantine-ledger.js";
 import type { PartitionBy } from "../iceberg/append-rows.js";
-import { ingestPolicy, type IngestPolicy } from "../iceberg/ingest-policy.js";
+import type { IngestPolicy } from "../iceberg/ingest-policy.js";
 import { maintenanceSchedule, nextRunAt, type MaintenanceReport, type MaintenanceState } from "../iceberg/maintenance/maintain.js";
 import { currentSchema, currentSnapshot, defaultSpec } from "../iceberg/metadata.js";
 import type { LoadedTable, TableLocation } from "../iceberg/table.js";
@@ -89,7 +89,7 @@ export function maintenanceStateOf(sql: SqlStorage): MaintenanceState {
   };
 }
 
-export function tableStatus(name: string, config: TableConfig, t: LoadedTable | null, sql: SqlStorage, location: TableLocation, external?: string, defaultNumbers?: string): TableInfo {
+export function tableStatus(name: string, config: TableConfig, t: LoadedTable | null, sql: SqlStorage, location: TableLocation, policy: IngestPolicy, external?: string): TableInfo {
   const snap = t ? currentSnapshot(t.metadata) : undefined;
   const lastCommit = Number(getMeta(sql, "last_commit_at") ?? 0);
   const raw = getMeta(sql, "last_maintenance");
@@ -105,7 +105,7 @@ export function tableStatus(name: string, config: TableConfig, t: LoadedTable | 
     idField: config.idField ?? null,
     partitionBy: config.partitionBy,
     properties: config.properties,
-    policy: ingestPolicy({ ...(t?.metadata.properties ?? {}), ...config.properties }, defaultNumbers),
+    policy,
     schema: t ? currentSchema(t.metadata) : null,
     lastColumnId: t ? t.metadata["last-column-id"] : 0,
     partitionSpec: t ? defaultSpec(t.metadata) : null,

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config.js";
 import { FloeError, toRpc } from "../errors.js";
-import type { Principal, RateTier, Scope } from "../access/scopes.js";
+import { originAllowed, type Principal, type RateTier, type Scope } from "../access/scopes.js";
 import { hashSecret, newToken, type TokenParts } from "../access/tokens.js";
 import { sameSecret } from "../http/auth.js";
 
@@ -99,11 +99,7 @@ export class TokenRegistry extends DurableObject<Env> {
 
   /** Whether any token lists this browser origin (a CORS preflight carries no token to ask about). */
   async knowsOrigin(origin: string): Promise<boolean> {
-    for (const r of this.sql.exec<{ origins: string }>("SELECT origins FROM tokens").toArray()) {
-      const o = JSON.parse(r.origins) as string[];
-      if (o.includes(origin) || o.includes("*")) return true;
-    }
-    return false;
+    return this.sql.exec<{ origins: string }>("SELECT origins FROM tokens").toArray().some((r) => originAllowed(JSON.parse(r.origins) as string[], origin));
   }
 }
 

@@ -64,7 +64,7 @@ export function bearerOf(header: string | undefined, hint = "send Authorization:
 const admitted = new WeakMap<Request, Principal>();
 
 export function principal(c: Context): Principal {
-  const p = admitted.get(c.req.raw);
+  const p = admittedPrincipal(c.req.raw);
   if (!p) throw new FloeError("internal", "no principal: the route has no allow() middleware");
   return p;
 }
@@ -81,7 +81,8 @@ export function crossOrigin(c: Context): string | null {
 
 /**
  * Admits a request whose token holds one of `scopes` (admin holds all) for the route's `{table}`
- * when it has one (or the table `opts.table` finds in the request), from an origin the token allows (a browser's), within the token's rate limit.
+ * when it has one (or the table `opts.table` finds in the request), from an origin the token
+ * allows (a browser's), within the token's rate limit.
  * `global`: the route is about the whole deployment (tokens, webhooks, the reconciler): it needs an
  * admin of every table.
  */
@@ -99,7 +100,7 @@ export function allow(scopes: Scope | Scope[], opts: { global?: boolean; table?:
 /** Checks the principal's origin, scope and table, and remembers it for the request. */
 export function admit(c: Context, p: Principal, scopes: readonly Scope[], rawTable?: string): void {
   const origin = crossOrigin(c);
-  if (origin && !originAllowed(p, origin)) {
+  if (origin && !originAllowed(p.origins, origin)) {
     throw new FloeError("forbidden", `origin ${origin} is not allowed for this token${p.origins.length ? ` (it allows ${p.origins.join(", ")})` : " (it allows no browser origin)"}`, { details: { origin } });
   }
   authorize(p, scopes, rawTable === undefined ? undefined : tableFromPath(rawTable));

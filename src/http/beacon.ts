@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { maxBodyBytes } from "../config.js";
-import { FloeError, rpc } from "../errors.js";
+import { FloeError } from "../errors.js";
 import { parseToken } from "../access/tokens.js";
 import { parseTableName } from "../names.js";
-import { admit, rateLimit, registry } from "./auth.js";
+import { admit, principalOf, rateLimit } from "./auth.js";
 import { parseEvents, readBody } from "./body.js";
 import { acceptRows } from "./events.js";
 import { api, jsonResponse, refusals, serve, TableParam } from "./openapi.js";
@@ -32,8 +32,7 @@ serve(beacon, route, async (c) => {
   const parts = parseToken(c.req.valid("query").key);
   // A URL ends up in logs and histories: only a key that is public by design may travel in one.
   if (!parts || parts.kind !== "public") throw new FloeError("unauthorized", "key must be a public key (floe_pk_…): secret tokens never go in a URL");
-  const p = await rpc(registry(c.env).verify(parts));
-  if (!p) throw new FloeError("unauthorized", "unknown or revoked key");
+  const p = await principalOf(c.env, c.req.valid("query").key);
   if (!c.req.header("origin")) throw new FloeError("forbidden", "a beacon must come from a page: the Origin header is missing");
   admit(c, p, ["ingest"], name.full);
   await rateLimit(c.env, p);

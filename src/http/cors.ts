@@ -1,7 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { Env } from "../config.js";
 import { rpc } from "../errors.js";
-import { originAllowed } from "../access/scopes.js";
 import { admittedPrincipal, crossOrigin, registry } from "./auth.js";
 
 const ALLOW_HEADERS = "authorization, content-type, content-encoding, idempotency-key";
@@ -32,8 +31,8 @@ export const cors: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
     });
   }
   await next();
-  const p = admittedPrincipal(c.req.raw);
-  if (p && originAllowed(p, origin)) {
+  // Admitted means its token allowed this origin (admit, auth.ts, refuses any other).
+  if (admittedPrincipal(c.req.raw)) {
     c.res.headers.set("Access-Control-Allow-Origin", origin);
     c.res.headers.set("Access-Control-Expose-Headers", "Floe-Request-Id, Retry-After");
     c.res.headers.append("Vary", "Origin");

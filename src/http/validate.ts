@@ -3,6 +3,7 @@ import { FloeError, isFloeError } from "../errors.js";
 import { inferStruct } from "../iceberg/infer.js";
 import { checkGrowth, checkRows } from "../iceberg/ingest-policy.js";
 import { compileRowConverter } from "../iceberg/rows.js";
+import type { StructType } from "../iceberg/types.js";
 
 /** At most this many problems are listed in a 400; the count of all is given beside them. */
 export const MAX_LISTED_ERRORS = 20;
@@ -26,17 +27,15 @@ export function validateRows(info: TableInfo, rows: readonly unknown[]): void {
     if (info.schema) compileRowConverter(info.schema, { unknownFields: "ignore" })(batch, first);
     return shape;
   };
-  let fits = false;
-  let shape: ReturnType<typeof check>;
+  let fitting: { shape?: StructType } | undefined;
   try {
-    shape = check(rows, 0);
-    fits = true;
+    fitting = { shape: check(rows, 0) };
   } catch (e) {
     if (!isFloeError(e, "invalid_input")) throw e;
   }
-  if (fits) {
+  if (fitting) {
     // The request's new columns, all rows together, against the table's limits.
-    if (shape) checkGrowth(shape, info.schema, info.policy, info.table);
+    if (fitting.shape) checkGrowth(fitting.shape, info.schema, info.policy, info.table);
     return;
   }
   // Something is wrong: check row by row to list what (the fast path above stops at the first).

@@ -74,22 +74,21 @@ export function limitError(limit: string, value: number, message: string, detail
   return new FloeError("invalid_input", message, { details: { limit, value, ...details } });
 }
 
-/** Every field of a struct, nested ones included: what a column limit counts. */
-export function countFields(t: StructType): number {
-  let n = 0;
-  for (const _ of walkFields(t)) n++;
-  return n;
+/** The paths of `shape`'s fields (nested ones included) that `before` does not have, in order. */
+function addedPaths(shape: StructType, before: StructType | null): { had: number; added: string[] } {
+  const had = new Set(before ? [...walkFields(before)].map((f) => f.path) : []);
+  return { had: had.size, added: [...walkFields(shape)].map((f) => f.path).filter((p) => !had.has(p)) };
 }
 
 /**
- * Refuses a schema with more fields than the table allows (the table's schema after the change;
- * `added` names the fields the change adds, the first of which the refusal names).
+ * Refuses a schema with more fields than the table allows (`after`: the table's schema after the
+ * change); the refusal names the first field the change adds.
  */
 export function checkColumns(after: StructType, before: StructType | null, policy: IngestPolicy, table: string): void {
-  const n = countFields(after);
+  let n = 0;
+  for (const _ of walkFields(after)) n++;
   if (n <= policy.maxColumns) return;
-  const had = new Set(before ? [...walkFields(before)].map((f) => f.path) : []);
-  const field = [...walkFields(after)].find((f) => !had.has(f.path))?.path;
+  const field = addedPaths(after, before).added[0];
   throw limitError(POLICY_PROPERTIES.maxColumns, policy.maxColumns, `table ${table} would have ${n} columns (nested fields count), over its limit of ${policy.maxColumns} (property ${POLICY_PROPERTIES.maxColumns})${field ? `; the first new one is "${field}"` : ""}`, { field, columns: n });
 }
 
@@ -99,15 +98,14 @@ export function checkColumns(after: StructType, before: StructType | null, polic
  * checks the column limit again when it commits the change, `checkColumns`).
  */
 export function checkGrowth(shape: StructType, before: StructType | null, policy: IngestPolicy, table: string): void {
-  const had = new Set(before ? [...walkFields(before)].map((f) => f.path) : []);
-  const added = [...walkFields(shape)].filter((f) => !had.has(f.path));
+  const { had, added } = addedPaths(shape, before);
   if (added.length > policy.maxNewColumns) {
-    const field = added[policy.maxNewColumns].path;
+    const field = added[policy.maxNewColumns];
     throw limitError(POLICY_PROPERTIES.maxNewColumns, policy.maxNewColumns, `the request adds ${added.length} new fields, over the limit of ${policy.maxNewColumns} per request (property ${POLICY_PROPERTIES.maxNewColumns}); the first past the limit is "${field}"`, { field, count: added.length });
   }
-  const total = had.size + added.length;
+  const total = had + added.length;
   if (total > policy.maxColumns) {
-    const field = added[Math.max(0, policy.maxColumns - had.size)]?.path;
+    const field = added[Math.max(0, policy.maxColumns - had)];
     throw limitError(POLICY_PROPERTIES.maxColumns, policy.maxColumns, `table ${table} would have ${total} columns (nested fields count), over its limit of ${policy.maxColumns} (property ${POLICY_PROPERTIES.maxColumns}); the first past the limit is "${field}"`, { field, columns: total });
   }
 }

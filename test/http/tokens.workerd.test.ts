@@ -37,7 +37,7 @@ async function stillServing(): Promise<void> {
 }
 
 describe("scoped tokens", () => {
-  it("are shown once, listed without their secret, and stored only as a hash", async () => {
+  it("are shown once, listed without their secret, and their last use recorded", async () => {
     const t = await mint({ name: "shop-writer", scopes: ["ingest"], tables: ["shop.*"] });
     expect(t.token).toMatch(/^floe_sk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
     expect(t).toMatchObject({ name: "shop-writer", kind: "secret", scopes: ["ingest"], tables: ["shop.*"], origins: [], rateLimit: "standard", lastUsedAt: null });
