@@ -41,7 +41,7 @@ export async function commitBench(env: Env, table: string, total: number, concur
       await files.write(compileRowConverter(schema, { unknownFields: "ignore" })(rows, 0));
       const written = await files.finish();
       const t = Date.now();
-      const r = await rpc(stub.commit(name.full, batchId, claim.fence, written, schema["schema-id"]));
+      const r = await rpc(stub.commit(name.full, batchId, claim.fence, written, { schemaId: schema["schema-id"], specId: claim.info.partitionSpec!["spec-id"] }));
       latencies.push(Date.now() - t);
       snapshots.add(String(r.snapshotId));
     }

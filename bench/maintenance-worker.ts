@@ -37,7 +37,7 @@ async function commitRows(env: Env, table: string, rows: Record<string, unknown>
   await w.write(compileRowConverter(schema, { unknownFields: "ignore" })(rows, 0));
   const files = await w.finish();
   const t = performance.now();
-  await rpc(stub.commit(table, batchId, claim.fence, files, schema["schema-id"]));
+  await rpc(stub.commit(table, batchId, claim.fence, files, { schemaId: schema["schema-id"], specId: claim.info.partitionSpec!["spec-id"] }));
   return performance.now() - t;
 }
 
