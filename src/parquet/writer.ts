@@ -1,6 +1,8 @@
 import type { KeyValue, RowGroup, SchemaElement } from "hyparquet";
 import { ByteWriter } from "hyparquet-writer/src/bytewriter.js";
 import { ParquetWriter } from "hyparquet-writer/src/parquet-writer.js";
+import { ColumnarFileWriter } from "../columnar/file-writer.js";
+import { columnKinds, type TypedBatch } from "../columnar/columns.js";
 import type { ColumnBatch } from "../iceberg/rows.js";
 import type { Schema } from "../iceberg/types.js";
 import { codecOptions } from "./codecs.js";
@@ -30,6 +32,7 @@ export interface WrittenFile {
 
 export const DEFAULT_ROW_GROUP_ROWS = 10_000;
 export const CREATED_BY = "floe (hyparquet-writer)";
+export { COLUMNAR_CREATED_BY } from "../columnar/file-writer.js";
 
 /** The footer's key-value metadata: `iceberg.schema`, the table schema JSON, as Iceberg's writers put it. */
 export function footerMetadata(schema: Schema): KeyValue[] {
@@ -40,7 +43,9 @@ export const DEFAULT_ROW_GROUP_BYTES = 8 * 1024 * 1024;
 /**
  * Writes one Parquet data file from converted column batches, a row group at a time. The footer
  * carries `iceberg.schema` (the table schema JSON) as Iceberg's writers do, so readers that map
- * columns by name (icebird) and by id (Spark, Trino, DuckDB) both find them.
+ * columns by name (icebird) and by id (Spark, Trino, DuckDB) both find them. A flat schema (every
+ * column boolean, int, long, float, double, date, time, timestamp or string) is written by our own
+ * column writer (`ColumnarFileWriter`); any other by hyparquet-writer.
  *
  * @example
  * const w = new DataFileWriter({ schema });
@@ -48,6 +53,65 @@ export const DEFAULT_ROW_GROUP_BYTES = 8 * 1024 * 1024;
  * const { chunks, metrics } = await w.finish();
  */
 export class DataFileWriter {
+  readonly schema: Schema;
+  private readonly impl: ColumnarFileWriter | NestedFileWriter;
+
+  constructor(opts: DataFileWriterOptions) {
+    this.schema = opts.schema;
+    const kinds = columnKinds(opts.schema);
+    const o = { ...opts, rowGroupRows: opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS, rowGroupBytes: opts.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES, kvMetadata: footerMetadata(opts.schema) };
+    this.impl = kinds ? new ColumnarFileWriter(o, kinds) : new NestedFileWriter(o);
+  }
+
+  /** Whether this file is written by our own column writer (typed batches go straight to pages). */
+  get columnar(): boolean {
+    return this.impl instanceof ColumnarFileWriter;
+  }
+
+  /** Rows written so far, flushed or pending. */
+  get rowCount(): number {
+    return this.impl.rowCount;
+  }
+
+  /** Bytes of the file encoded so far (pending rows not included). */
+  get bytesWritten(): number {
+    return this.impl.bytesWritten;
+  }
+
+  /** The row groups written so far, with statistics as untruncated JS values. */
+  get rowGroups(): RowGroup[] {
+    return this.impl.rowGroups;
+  }
+
+  /** Size of converted values waiting for the next row group. */
+  get pendingSize(): number {
+    return this.impl.pendingSize;
+  }
+
+  /** Adds converted rows; cuts row groups as the bounds are reached. */
+  write(batch: ColumnBatch | TypedBatch): Promise<void> {
+    if (this.impl instanceof ColumnarFileWriter) return this.impl.write(batch);
+    // Typed batches are only made for flat schemas, which this writer never has.
+    if ("typed" in batch) throw new Error("a typed batch for a schema with nested columns");
+    return this.impl.write(batch);
+  }
+
+  /** Encodes the pending rows as a row group now. */
+  flush(): Promise<void> {
+    return this.impl.flush();
+  }
+
+  /** Writes the footer; returns the bytes (unless streamed through `onChunk`) and the Iceberg metrics. */
+  finish(): Promise<WrittenFile> {
+    return this.impl.finish();
+  }
+}
+
+/**
+ * hyparquet-writer's encoding, for schemas with nested or other columns our column writer does not
+ * type. Exported for the tests that hold our column writer to it.
+ */
+export class NestedFileWriter {
   readonly schema: Schema;
   private readonly elements: SchemaElement[];
   private readonly writer: ParquetWriter;
@@ -60,11 +124,11 @@ export class DataFileWriter {
   private pendingBytes = 0;
   private rows = 0;
 
-  constructor(opts: DataFileWriterOptions) {
+  constructor(opts: DataFileWriterOptions & { rowGroupRows: number; rowGroupBytes: number }) {
     this.schema = opts.schema;
     this.elements = parquetSchema(opts.schema);
-    this.rowGroupRows = opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
-    this.rowGroupBytes = opts.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES;
+    this.rowGroupRows = opts.rowGroupRows;
+    this.rowGroupBytes = opts.rowGroupBytes;
     this.pending = opts.schema.fields.map(() => []);
     const out = new ByteWriter();
     const chunks = this.chunks;
@@ -103,7 +167,6 @@ export class DataFileWriter {
     return this.pendingBytes;
   }
 
-  /** Adds converted rows; cuts row groups as the bounds are reached. */
   async write(batch: ColumnBatch): Promise<void> {
     const perRow = batch.rowCount ? batch.approxBytes / batch.rowCount : 0;
     let start = 0;

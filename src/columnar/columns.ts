@@ -1,0 +1,269 @@
+import { isPrimitive, type IcebergType, type InternalValue, type PrimitiveType, type Schema } from "../iceberg/types.js";
+import { StringDictionary } from "./dictionary.js";
+
+/**
+ * How a column's values are held while a row group fills: a typed array per column instead of a JS
+ * value per cell, so the common path allocates nothing per value. `int` holds int and date (days),
+ * `long` holds long, time and timestamps (microseconds), `string` holds UTF-8 bytes interned in a
+ * dictionary. Other Iceberg types (decimal, uuid, binary, fixed, nested) have no typed column:
+ * files with them are written by hyparquet-writer from JS values.
+ */
+export type ColumnKind = "boolean" | "int" | "long" | "float" | "double" | "string";
+
+export function columnKind(t: IcebergType): ColumnKind | null {
+  if (!isPrimitive(t)) return null;
+  switch (t as PrimitiveType) {
+    case "boolean":
+      return "boolean";
+    case "int":
+    case "date":
+      return "int";
+    case "long":
+    case "time":
+    case "timestamp":
+    case "timestamptz":
+      return "long";
+    case "float":
+      return "float";
+    case "double":
+      return "double";
+    case "string":
+      return "string";
+    default:
+      return null;
+  }
+}
+
+/** The schema's top-level columns as typed kinds, or null when one of them has no typed column. */
+export function columnKinds(schema: Schema): ColumnKind[] | null {
+  const kinds: ColumnKind[] = [];
+  for (const f of schema.fields) {
+    const k = columnKind(f.type);
+    if (!k) return null;
+    kinds.push(k);
+  }
+  return kinds;
+}
+
+const INITIAL = 1024;
+
+/**
+ * One column of a row group being filled. Every row has a slot (a null's slot holds 0), and
+ * `defs[i]` says whether row i has a value: the Parquet definition level of a flat column.
+ */
+export abstract class Column {
+  length = 0;
+  nulls = 0;
+  defs = new Uint8Array(INITIAL);
+
+  constructor(readonly kind: ColumnKind) {}
+
+  /** Makes room for one more row. */
+  protected abstract grow(capacity: number): void;
+
+  protected room(): void {
+    if (this.length === this.defs.length) {
+      const capacity = this.defs.length * 2;
+      const defs = new Uint8Array(capacity);
+      defs.set(this.defs);
+      this.defs = defs;
+      this.grow(capacity);
+    }
+  }
+
+  appendNull(): void {
+    this.room();
+    this.defs[this.length++] = 0;
+    this.nulls++;
+  }
+
+  /** Appends an internal value as the reference conversion makes it (see `InternalValue`). */
+  abstract appendValue(v: InternalValue): void;
+
+  /** Row i as an internal value (null for a null). */
+  abstract valueAt(i: number): InternalValue;
+
+  /** Appends row i of a column of the same kind. */
+  abstract appendRow(src: Column, i: number): void;
+
+  /** A new column of the same kind holding the rows at `rows`, in that order. */
+  take(rows: ArrayLike<number>): Column {
+    const out = newColumn(this.kind);
+    for (let k = 0; k < rows.length; k++) out.appendRow(this, rows[k]);
+    return out;
+  }
+}
+
+/** int, long, float and double. Values are doubles while every value is exact as one; a long that is not switches the column to BigInt64. */
+export class NumberColumn extends Column {
+  values = new Float64Array(INITIAL);
+  /** Set once a long is not a safe integer: from then on every slot lives here. */
+  big: BigInt64Array | null = null;
+
+  protected grow(capacity: number): void {
+    const v = new Float64Array(capacity);
+    v.set(this.values.subarray(0, this.length));
+    this.values = v;
+    if (this.big) {
+      const b = new BigInt64Array(capacity);
+      b.set(this.big.subarray(0, this.length));
+      this.big = b;
+    }
+  }
+
+  /** The hot path: a number already known to fit the column (a safe integer for int and long). */
+  appendNumber(n: number): void {
+    if (this.length === this.defs.length) this.room();
+    const i = this.length++;
+    this.defs[i] = 1;
+    if (this.big) this.big[i] = BigInt(n);
+    else this.values[i] = n;
+  }
+
+  override appendNull(): void {
+    super.appendNull();
+    if (this.big) this.big[this.length - 1] = 0n;
+    else this.values[this.length - 1] = 0;
+  }
+
+  appendValue(v: InternalValue): void {
+    if (v === null || v === undefined) return this.appendNull();
+    if (typeof v === "number") return this.appendNumber(v);
+    const b = v as bigint;
+    if (b >= -9007199254740991n && b <= 9007199254740991n) return this.appendNumber(Number(b));
+    if (!this.big) {
+      this.big = new BigInt64Array(this.values.length);
+      for (let i = 0; i < this.length; i++) this.big[i] = BigInt(this.values[i]);
+    }
+    this.room();
+    this.defs[this.length] = 1;
+    this.big[this.length++] = b;
+  }
+
+  valueAt(i: number): InternalValue {
+    if (!this.defs[i]) return null;
+    if (this.big) return this.big[i];
+    return this.kind === "long" ? BigInt(this.values[i]) : this.values[i];
+  }
+
+  appendRow(src: Column, i: number): void {
+    const s = src as NumberColumn;
+    if (!s.defs[i]) this.appendNull();
+    else if (s.big) this.appendValue(s.big[i]);
+    else this.appendNumber(s.values[i]);
+  }
+}
+
+export class BooleanColumn extends Column {
+  values = new Uint8Array(INITIAL);
+
+  protected grow(capacity: number): void {
+    const v = new Uint8Array(capacity);
+    v.set(this.values);
+    this.values = v;
+  }
+
+  appendBoolean(b: boolean): void {
+    if (this.length === this.defs.length) this.room();
+    const i = this.length++;
+    this.defs[i] = 1;
+    this.values[i] = b ? 1 : 0;
+  }
+
+  override appendNull(): void {
+    super.appendNull();
+    this.values[this.length - 1] = 0;
+  }
+
+  appendValue(v: InternalValue): void {
+    if (v === null || v === undefined) this.appendNull();
+    else this.appendBoolean(v as boolean);
+  }
+
+  valueAt(i: number): InternalValue {
+    return this.defs[i] ? this.values[i] === 1 : null;
+  }
+
+  appendRow(src: Column, i: number): void {
+    const s = src as BooleanColumn;
+    if (s.defs[i]) this.appendBoolean(s.values[i] === 1);
+    else this.appendNull();
+  }
+}
+
+/** Strings as UTF-8, interned: each row holds an index into the column's dictionary. */
+export class StringColumn extends Column {
+  ids = new Int32Array(INITIAL);
+  readonly dict = new StringDictionary();
+
+  protected grow(capacity: number): void {
+    const v = new Int32Array(capacity);
+    v.set(this.ids);
+    this.ids = v;
+  }
+
+  /** The hot path: UTF-8 bytes src[start, end), already known to be valid. */
+  appendBytes(src: Uint8Array, start: number, end: number): void {
+    const id = this.dict.intern(src, start, end);
+    if (this.length === this.defs.length) this.room();
+    const i = this.length++;
+    this.defs[i] = 1;
+    this.ids[i] = id;
+  }
+
+  override appendNull(): void {
+    super.appendNull();
+    this.ids[this.length - 1] = 0;
+  }
+
+  appendValue(v: InternalValue): void {
+    if (v === null || v === undefined) return this.appendNull();
+    const id = this.dict.internString(v as string);
+    this.room();
+    this.defs[this.length] = 1;
+    this.ids[this.length++] = id;
+  }
+
+  valueAt(i: number): InternalValue {
+    return this.defs[i] ? this.dict.text(this.ids[i]) : null;
+  }
+
+  appendRow(src: Column, i: number): void {
+    const s = src as StringColumn;
+    if (!s.defs[i]) return this.appendNull();
+    const d = s.dict;
+    const id = s.ids[i];
+    this.appendBytes(d.pool, d.starts[id], d.starts[id + 1]);
+  }
+}
+
+export function newColumn(kind: ColumnKind): Column {
+  switch (kind) {
+    case "boolean":
+      return new BooleanColumn(kind);
+    case "string":
+      return new StringColumn(kind);
+    default:
+      return new NumberColumn(kind);
+  }
+}
+
+/** Rows of one chunk in typed columns, in the schema's top-level order. */
+export interface TypedBatch {
+  typed: true;
+  columns: Column[];
+  rowCount: number;
+  /** Rough size of the values in bytes: drives row-group flushing as `ColumnBatch.approxBytes` does. */
+  approxBytes: number;
+}
+
+/** Fills typed columns from JS values (the reference conversion's output), column by column. */
+export function typedFromValues(kinds: ColumnKind[], columns: unknown[][], rowCount: number, approxBytes: number): TypedBatch {
+  const out = kinds.map((k, c) => {
+    const col = newColumn(k);
+    const src = columns[c];
+    for (let r = 0; r < rowCount; r++) col.appendValue(src[r] as InternalValue);
+    return col;
+  });
+  return { typed: true, columns: out, rowCount, approxBytes };
+}
