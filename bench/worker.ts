@@ -51,7 +51,11 @@ export default {
     if (pathname === "/convert") {
       const store = new MemoryStore();
       const rowGroupRows = Number(searchParams.get("rowGroupRows") ?? 10_000);
-      const r = await appendBatches(store, tableLocation("bench", "warehouse", "default", "events"), ndjsonBatches(searchParams.get("source") === "body" ? req.body! : loadedStream(), { batchRows: rowGroupRows }), {
+      const body = searchParams.get("source") === "body" ? req.body! : loadedStream();
+      // `?path=reference`: JSON.parse and the row converter instead of the columnar scanner.
+      const input = searchParams.get("path") === "reference" ? ndjsonBatches(body, { batchRows: rowGroupRows }) : { ndjson: body };
+      const r = await appendBatches(store, tableLocation("bench", "warehouse", "default", "events"), input, {
+        chunkRows: rowGroupRows,
         create: { schema: BENCH_SCHEMA },
         rowGroupRows,
         codec: searchParams.get("codec") ?? "snappy",

@@ -3,7 +3,7 @@ import { autoCreate, lakeConfig, leaseMs, purgeGraceMs, type Env } from "../conf
 import { log } from "../log.js";
 import { externalCatalogFor, RestTableCatalog, type ExternalCatalog } from "../catalog/rest-client.js";
 import { FloeError, toRpc } from "../errors.js";
-import { specFor, freshSchema, type PartitionBy } from "../iceberg/append-rows.js";
+import { specFor, freshSchema, type PartitionBy } from "../iceberg/batch-writer.js";
 import type { TableCommit } from "../iceberg/commit.js";
 import type { DataFile } from "../iceberg/data-file.js";
 import { unionByName } from "../iceberg/evolve.js";

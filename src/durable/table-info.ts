@@ -1,5 +1,5 @@
 import { quarantineCounts, type QuarantineState } from "./quarantine-ledger.js";
-import type { PartitionBy } from "../iceberg/append-rows.js";
+import type { PartitionBy } from "../iceberg/batch-writer.js";
 import type { IngestPolicy } from "../iceberg/ingest-policy.js";
 import { maintenanceSchedule, nextRunAt, type MaintenanceReport, type MaintenanceState } from "../iceberg/maintenance/maintain.js";
 import { currentSchema, currentSnapshot, defaultSpec } from "../iceberg/metadata.js";

@@ -13,13 +13,14 @@ export type InferOptions = Pick<IngestPolicy, "numbers" | "maxDepth" | "maxNameL
  * would turn an id that happens to look like a date into a column of the wrong type); objects
  * become structs and arrays lists. Inferred fields are optional: one batch cannot prove that a
  * field is always present. A field that is null in every row is left out until a value shows
- * its type. Ids are placeholders (0); `unionByName` assigns real ones.
+ * its type. Ids are placeholders (0); `unionByName` assigns real ones. Rows are named in refusals
+ * by `firstRow + r`, or by `indexes[r]` when given (rows that are not consecutive).
  */
-export function inferStruct(rows: readonly unknown[], firstRow = 0, known?: StructType, opts: InferOptions = DEFAULT_POLICY): StructType {
+export function inferStruct(rows: readonly unknown[], firstRow = 0, known?: StructType, opts: InferOptions = DEFAULT_POLICY, indexes?: ArrayLike<number>): StructType {
   let shape: StructType = { type: "struct", fields: [] };
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r];
-    const i = firstRow + r;
+    const i = indexes ? indexes[r] : firstRow + r;
     if (!isPlainObject(row)) {
       throw new FloeError("invalid_input", `row ${i}: expected a JSON object, got ${describe(row)}`, { details: { row: i, reason: "not an object" } });
     }

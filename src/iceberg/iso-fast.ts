@@ -1,6 +1,7 @@
 import { daysFromCivil } from "./datetime.js";
 
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const scratch = new Uint8Array(64);
 
 /**
  * Microseconds since the epoch of the one timestamp shape most event producers send,
@@ -11,37 +12,65 @@ const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  */
 export function fastIsoUtcMicros(s: string): bigint | undefined {
   const n = s.length;
-  if (n < 20 || s.charCodeAt(n - 1) !== 90 /* Z */) return undefined;
-  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
-  const year = num(s, 0, 4);
-  const month = num(s, 5, 7);
-  const day = num(s, 8, 10);
-  const hour = num(s, 11, 13);
-  const minute = num(s, 14, 16);
-  const second = num(s, 17, 19);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (day > MONTH_DAYS[month - 1] + (month === 2 && leap ? 1 : 0)) return undefined;
-  let micros = 0;
-  if (n > 20) {
-    // A fraction of 1–9 digits; digits past microseconds are truncated, as parseLiteral does.
-    if (s.charCodeAt(19) !== 46 /* . */ || n - 21 > 9 || n - 21 < 1) return undefined;
-    const f = num(s, 20, n - 1);
-    if (f < 0) return undefined;
-    const digits = n - 21;
-    micros = digits <= 6 ? f * 10 ** (6 - digits) : Math.floor(f / 10 ** (digits - 6));
-  } else if (s.charCodeAt(19) !== 90) return undefined;
-  const seconds = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+  if (n < 20 || n > scratch.length) return undefined;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return undefined;
+    scratch[i] = c;
+  }
+  if (!isoParts(scratch, 0, n)) return undefined;
+  const [seconds, micros] = parts;
   const total = seconds * 1_000_000 + micros;
   // Exact as a double until about the year 2255; past that, bigint arithmetic.
   return Number.isSafeInteger(total) ? BigInt(total) : BigInt(seconds) * 1_000_000n + BigInt(micros);
 }
 
-/** The decimal number in s[from, to), or -1 if any char is not a digit. */
-function num(s: string, from: number, to: number): number {
+/**
+ * `fastIsoUtcMicros` over ASCII bytes b[from, to), as a double: the columnar scanner reads
+ * timestamps from the input bytes with it. Undefined for anything the string form refuses, and
+ * for instants past about the year 2255, whose microseconds are no longer exact as a double.
+ */
+export function isoMicrosOfBytes(b: Uint8Array, from: number, to: number): number | undefined {
+  if (!isoParts(b, from, to)) return undefined;
+  const total = parts[0] * 1_000_000 + parts[1];
+  return Number.isSafeInteger(total) ? total : undefined;
+}
+
+/** Seconds and microseconds of the last instant `isoParts` read (one array, so reading allocates nothing). */
+const parts = new Float64Array(2);
+
+function isoParts(b: Uint8Array, from: number, to: number): boolean {
+  const n = to - from;
+  if (n < 20 || b[to - 1] !== 90 /* Z */) return false;
+  if (b[from + 4] !== 45 || b[from + 7] !== 45 || b[from + 10] !== 84 || b[from + 13] !== 58 || b[from + 16] !== 58) return false;
+  const year = num(b, from, from + 4);
+  const month = num(b, from + 5, from + 7);
+  const day = num(b, from + 8, from + 10);
+  const hour = num(b, from + 11, from + 13);
+  const minute = num(b, from + 14, from + 16);
+  const second = num(b, from + 17, from + 19);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > MONTH_DAYS[month - 1] + (month === 2 && leap ? 1 : 0)) return false;
+  let micros = 0;
+  if (n > 20) {
+    // A fraction of 1–9 digits; digits past microseconds are truncated, as parseLiteral does.
+    if (b[from + 19] !== 46 /* . */ || n - 21 > 9 || n - 21 < 1) return false;
+    const f = num(b, from + 20, to - 1);
+    if (f < 0) return false;
+    const digits = n - 21;
+    micros = digits <= 6 ? f * 10 ** (6 - digits) : Math.floor(f / 10 ** (digits - 6));
+  } else if (b[from + 19] !== 90) return false;
+  parts[0] = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+  parts[1] = micros;
+  return true;
+}
+
+/** The decimal number in b[from, to), or -1 if any byte is not a digit. */
+function num(b: Uint8Array, from: number, to: number): number {
   let v = 0;
   for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i) - 48;
+    const c = b[i] - 48;
     if (c < 0 || c > 9) return -1;
     v = v * 10 + c;
   }

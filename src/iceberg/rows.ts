@@ -28,22 +28,26 @@ type Convert = (v: unknown, row: number, path: string) => unknown;
  * const convert = compileRowConverter(schema, { unknownFields: "ignore" });
  * const batch = convert([{ id: 1, name: "a" }], 0); // batch.columns[0] = [1n]
  */
-export function compileRowConverter(schema: StructType, opts: ConvertOptions): (rows: readonly unknown[], firstRow: number) => ColumnBatch {
+export type RowConverter = (rows: readonly unknown[], firstRow: number, indexes?: ArrayLike<number>) => ColumnBatch;
+
+export function compileRowConverter(schema: StructType, opts: ConvertOptions): RowConverter {
   const fields = schema.fields;
   const names = fields.map((f) => f.name);
   const known = new Set(names);
   const converters = fields.map((f) => fieldConverter(f));
   const n = fields.length;
 
-  return (rows, firstRow) => {
+  // `indexes` (the rows' own indexes, when they are not consecutive) name rows in refusals.
+  return (rows, firstRow, indexes) => {
     const count = rows.length;
+    const at = (r: number) => (indexes ? indexes[r] : firstRow + r);
     for (let r = 0; r < count; r++) {
       const row = rows[r];
       if (!isPlainObject(row)) {
-        const rowIndex = firstRow + r;
+        const rowIndex = at(r);
         throw new FloeError("invalid_input", `row ${rowIndex}: expected a JSON object, got ${describe(row)}`, { details: { row: rowIndex, reason: "not an object" } });
       }
-      if (opts.unknownFields === "error") checkUnknown(row, known, firstRow + r, "");
+      if (opts.unknownFields === "error") checkUnknown(row, known, at(r), "");
     }
     // Column by column: each inner loop calls one converter, which V8 can inline, where a
     // row-by-row loop would call a different closure every value.
@@ -54,7 +58,7 @@ export function compileRowConverter(schema: StructType, opts: ConvertOptions): (
       const name = names[c];
       const out = new Array(count);
       for (let r = 0; r < count; r++) {
-        const v = convert((rows[r] as Record<string, unknown>)[name], firstRow + r, name);
+        const v = convert((rows[r] as Record<string, unknown>)[name], indexes ? indexes[r] : firstRow + r, name);
         out[r] = v;
         approxBytes += typeof v === "string" ? v.length + 4 : 8;
       }

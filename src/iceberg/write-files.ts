@@ -1,3 +1,4 @@
+import type { TypedBatch } from "../columnar/columns.js";
 import { DataFileWriter } from "../parquet/writer.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import type { DataFile } from "./data-file.js";
@@ -48,15 +49,16 @@ export class PartitionedFileWriter {
     this.names = schema.fields.map((f) => f.name);
   }
 
-  /** Routes a converted batch to its partitions' writers. */
-  async write(batch: ColumnBatch): Promise<void> {
+  /** Routes a converted batch (JS values or typed columns) to its partitions' writers. */
+  async write(batch: ColumnBatch | TypedBatch): Promise<void> {
     if (batch.rowCount === 0) return;
     if (!this.partitionOf) return this.writeTo(this.writerFor([], ""), batch);
     // Group row indexes by partition path, then hand each group over as its own batch.
     const groups = new Map<string, { tuple: InternalValue[]; rows: number[] }>();
     const row: Record<string, unknown> = {};
     for (let r = 0; r < batch.rowCount; r++) {
-      for (let c = 0; c < this.names.length; c++) row[this.names[c]] = batch.columns[c][r];
+      if ("typed" in batch) for (let c = 0; c < this.names.length; c++) row[this.names[c]] = batch.columns[c].valueAt(r);
+      else for (let c = 0; c < this.names.length; c++) row[this.names[c]] = batch.columns[c][r];
       const tuple = this.partitionOf(row);
       const path = partitionPath(this.spec, this.schema, tuple);
       let g = groups.get(path);
@@ -65,8 +67,11 @@ export class PartitionedFileWriter {
     }
     const perRow = batch.approxBytes / batch.rowCount;
     for (const [path, g] of groups) {
-      const columns = batch.columns.map((col) => g.rows.map((r) => col[r]));
-      await this.writeTo(this.writerFor(g.tuple, path), { columns, rowCount: g.rows.length, approxBytes: perRow * g.rows.length });
+      const part: ColumnBatch | TypedBatch =
+        "typed" in batch
+          ? { typed: true, columns: batch.columns.map((col) => (groups.size === 1 ? col : col.take(g.rows))), rowCount: g.rows.length, approxBytes: perRow * g.rows.length }
+          : { columns: batch.columns.map((col) => g.rows.map((r) => col[r])), rowCount: g.rows.length, approxBytes: perRow * g.rows.length };
+      await this.writeTo(this.writerFor(g.tuple, path), part);
     }
   }
 
@@ -83,7 +88,7 @@ export class PartitionedFileWriter {
     return new DataFileWriter({ schema: this.schema, codec: this.opts.codec, rowGroupRows: this.opts.rowGroupRows, rowGroupBytes: this.opts.rowGroupBytes });
   }
 
-  private async writeTo(o: Open, batch: ColumnBatch): Promise<void> {
+  private async writeTo(o: Open, batch: ColumnBatch | TypedBatch): Promise<void> {
     await o.writer.write(batch);
     if (o.writer.bytesWritten >= (this.opts.targetFileBytes ?? DEFAULT_TARGET_FILE_BYTES)) {
       await this.close(o);

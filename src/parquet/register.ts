@@ -1,5 +1,5 @@
 import { parquetSchema, type FileMetaData, type ParquetParsers, type RowGroup, type SchemaElement } from "hyparquet";
-import { freshSchema, specFor, type PartitionBy } from "../iceberg/append-rows.js";
+import { freshSchema, specFor, type PartitionBy } from "../iceberg/batch-writer.js";
 import { unionByName } from "../iceberg/evolve.js";
 import { partitioner, partitionPath } from "../iceberg/partition.js";
 import { parseTransform } from "../iceberg/transforms.js";

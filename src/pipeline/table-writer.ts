@@ -1,13 +1,11 @@
 import type { Env } from "../config.js";
 import type { TableInfo } from "../durable/table-info.js";
 import { rpc } from "../errors.js";
-import { freshSchema, specFor } from "../iceberg/append-rows.js";
+import { scanNdjson, type ScanOptions } from "../columnar/scan-batches.js";
+import { BatchWriter } from "../iceberg/batch-writer.js";
 import type { DataFile } from "../iceberg/data-file.js";
-import { unionByName } from "../iceberg/evolve.js";
-import { inferStruct, type InferOptions } from "../iceberg/infer.js";
-import { compileRowConverter } from "../iceberg/rows.js";
-import { maxFieldId } from "../iceberg/schema.js";
-import type { PartitionSpec, Schema } from "../iceberg/types.js";
+import type { InferOptions } from "../iceberg/infer.js";
+import type { Schema } from "../iceberg/types.js";
 import { PartitionedFileWriter } from "../iceberg/write-files.js";
 import { lakeStore } from "../storage/lake.js";
 
@@ -29,75 +27,61 @@ export interface Written {
  * fields) and each failure names row and field.
  */
 export class TableWriter {
-  private schema: Schema | null;
-  private spec: PartitionSpec | null;
-  private lastId: number;
-  private readonly writers: PartitionedFileWriter[] = [];
-  private writer: PartitionedFileWriter | undefined;
-  private convert: ReturnType<typeof compileRowConverter> | undefined;
-  private count = 0;
+  private readonly batches: BatchWriter;
 
   constructor(
     private readonly env: Env,
     private readonly table: string,
     private readonly info: TableInfo,
     /** How new columns are inferred: the table's policy, unless the source's format types its numbers. */
-    private readonly infer: InferOptions = info.policy,
+    infer: InferOptions = info.policy,
   ) {
-    this.schema = info.schema;
-    this.spec = info.partitionSpec;
-    this.lastId = info.lastColumnId;
+    this.batches = new BatchWriter(info.schema, info.partitionSpec, info.lastColumnId, {
+      mode: info.mode,
+      infer,
+      partitionBy: info.partitionBy,
+      files: (schema, spec) =>
+        new PartitionedFileWriter(lakeStore(env), info.location, schema, spec, {
+          codec: info.properties["write.parquet.compression-codec"],
+          targetFileBytes: Number(info.properties["write.target-file-size-bytes"] ?? 0) || undefined,
+        }),
+    });
   }
 
   /** Rows so far. */
   get rows(): number {
-    return this.count;
+    return this.batches.rows;
+  }
+
+  /** The schema rows are written with now (the table's, or one evolved by this batch). */
+  get schema(): Schema | null {
+    return this.batches.schema;
   }
 
   /** Writes rows (their index in the batch's input starts at `first`, for error messages). */
-  async write(rows: readonly unknown[], first: number): Promise<void> {
-    if (!this.schema) {
-      this.schema = freshSchema(inferStruct(rows, first, undefined, this.infer));
-      this.lastId = maxFieldId(this.schema);
-      this.spec = specFor(this.schema, this.info.partitionBy);
-    } else if (this.info.mode === "evolve") {
-      const shape = inferStruct(rows, first, this.schema, this.infer);
-      if (shape.fields.length) {
-        const u = unionByName(this.schema, shape, this.lastId, { inferred: true });
-        if (u.changed) {
-          this.schema = u.schema;
-          this.lastId = u.lastColumnId;
-        }
-      }
-    }
-    if (!this.writer || this.writer.schema !== this.schema) {
-      // A schema change mid-batch closes the files of the old schema; Iceberg reads them with the
-      // new one (missing columns are null), so one commit can hold both.
-      this.writer = new PartitionedFileWriter(lakeStore(this.env), this.info.location, this.schema, this.spec!, {
-        codec: this.info.properties["write.parquet.compression-codec"],
-        targetFileBytes: Number(this.info.properties["write.target-file-size-bytes"] ?? 0) || undefined,
-      });
-      this.writers.push(this.writer);
-      this.convert = compileRowConverter(this.schema, { unknownFields: this.info.mode === "strict" ? "error" : "ignore" });
-    }
-    await this.writer.write(this.convert!(rows, first));
-    this.count += rows.length;
+  write(rows: readonly unknown[], first: number): Promise<void> {
+    return this.batches.write(rows, first);
+  }
+
+  /** Writes NDJSON bytes, scanned into typed columns where the scanner takes the lines (`scanNdjson`). */
+  async writeNdjson(body: ReadableStream<Uint8Array>, opts: ScanOptions): Promise<void> {
+    for await (const b of scanNdjson(body, opts, () => this.batches.schema)) await this.batches.writeScanned(b);
   }
 
   /** Closes the files and has the table adopt the schema they were written with (creating the table if need be). */
   async finish(): Promise<Written> {
-    const files: DataFile[] = [];
-    for (const w of this.writers) files.push(...(await w.finish()));
+    const files = await this.batches.finish();
+    const { schema, spec, rows } = this.batches;
     let info = this.info;
-    if (this.count > 0 && this.schema && this.schema !== info.schema) {
+    if (rows > 0 && schema && schema !== info.schema) {
       const base = info.exists && info.schema ? { schemaId: info.schema["schema-id"], lastColumnId: info.lastColumnId } : null;
-      info = await rpc(this.env.TABLES.get(this.env.TABLES.idFromName(this.table)).adoptSchema(this.table, this.schema, base));
+      info = await rpc(this.env.TABLES.get(this.env.TABLES.idFromName(this.table)).adoptSchema(this.table, schema, base));
     }
-    return { files, rows: this.count, schemaId: info.schema?.["schema-id"] ?? 0, specId: this.spec?.["spec-id"] ?? 0 };
+    return { files, rows, schemaId: info.schema?.["schema-id"] ?? 0, specId: spec?.["spec-id"] ?? 0 };
   }
 
   /** Deletes every file written: they were never committed. */
-  async abort(): Promise<void> {
-    await Promise.all(this.writers.map((w) => w.abort()));
+  abort(): Promise<void> {
+    return this.batches.abort();
   }
 }

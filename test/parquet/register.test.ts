@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { fileOfBytes, parquetMetadataOf } from "../../src/decode/parquet.js";
-import { freshSchema } from "../../src/iceberg/append-rows.js";
+import { freshSchema } from "../../src/iceberg/batch-writer.js";
 import type { PartitionSpec, Schema } from "../../src/iceberg/types.js";
 import { fromSingleValue } from "../../src/iceberg/values.js";
 import { planRegistration, RAW_STATISTICS, type RegisterTarget } from "../../src/parquet/register.js";

@@ -1,0 +1,424 @@
+import { isoMicrosOfBytes } from "../iceberg/iso-fast.js";
+import type { PrimitiveType, Schema } from "../iceberg/types.js";
+import { BooleanColumn, columnKinds, newColumn, NumberColumn, StringColumn, type Column } from "./columns.js";
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const MINUS = 0x2d;
+const DOT = 0x2e;
+
+/** 10^k, exact as doubles for k ≤ 22. */
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+// What a member's value was, before the row is committed to the columns.
+const NONE = 0;
+const NULL = 1;
+const NUM = 2;
+const STR = 3;
+const BOOL = 4;
+
+/**
+ * Reads one NDJSON line straight into typed columns, for a flat schema: `{"key": value, …}` where
+ * every key is a column of the table and every value is null or what that column takes without
+ * interpretation: a plain integer (long, int), a decimal number of at most 15 digits without an
+ * exponent (double, float: then `m / 10^k` is the correctly rounded double, as JSON.parse gives),
+ * true/false (boolean), a string (string, with JSON escapes decoded), an ISO instant of the shape
+ * `fastIsoUtcMicros` reads (timestamp, timestamptz).
+ *
+ * Anything else returns false and leaves the columns as they were: unknown, duplicate or escaped
+ * keys, nesting, exponents, long digit runs, a value the column would have to convert or refuse,
+ * invalid UTF-8 in a string, a missing required column, a line that is not an object or not
+ * JSON. The caller hands such a line to the reference path (`parseLine` and the row converter),
+ * which decides it exactly as it would have without this scanner. So the scanner only has to be
+ * right about what it accepts; the differential tests hold it to that.
+ */
+export class LineScanner {
+  readonly columns: Column[];
+  private readonly names: Uint8Array[];
+  private readonly types: PrimitiveType[];
+  private readonly required: boolean[];
+  private readonly n: number;
+  // Per column, the value found in the current line.
+  private readonly state: Uint8Array;
+  private readonly num: Float64Array;
+  private readonly from: Int32Array;
+  private readonly to: Int32Array;
+  /** String values with escapes are decoded here; `from`/`to` then point into it with `escaped`. */
+  private readonly escaped: Uint8Array;
+  private unescaped = new Uint8Array(1024);
+  private unescapedLen = 0;
+  private hint = 0;
+
+  /** A scanner for `schema`, or null when the schema has a column no typed column holds. */
+  static for(schema: Schema): LineScanner | null {
+    const kinds = columnKinds(schema);
+    return kinds ? new LineScanner(schema, kinds.map(newColumn)) : null;
+  }
+
+  private constructor(schema: Schema, columns: Column[]) {
+    const enc = new TextEncoder();
+    this.columns = columns;
+    this.names = schema.fields.map((f) => enc.encode(f.name));
+    this.types = schema.fields.map((f) => f.type as PrimitiveType);
+    this.required = schema.fields.map((f) => f.required);
+    this.n = schema.fields.length;
+    this.state = new Uint8Array(this.n);
+    this.num = new Float64Array(this.n);
+    this.from = new Int32Array(this.n);
+    this.to = new Int32Array(this.n);
+    this.escaped = new Uint8Array(this.n);
+  }
+
+  /** Rows taken since the last `take`. */
+  taken = 0;
+
+  /** Hands over the columns filled so far and starts new ones. */
+  take(): Column[] {
+    const out = this.columns.splice(0, this.n, ...this.columns.map((c) => newColumn(c.kind)));
+    this.taken = 0;
+    return out;
+  }
+
+  /** 1: the line is blank (whitespace only); 0: taken as a row; -1: not taken. */
+  scan(b: Uint8Array, start: number, end: number): number {
+    let i = skipSpace(b, start, end);
+    if (i === end) return 1;
+    if (b[i] !== OPEN_BRACE) return -1;
+    const st = this.state;
+    st.fill(NONE);
+    this.unescapedLen = 0;
+    i = skipSpace(b, i + 1, end);
+    if (i < end && b[i] === CLOSE_BRACE) return this.commit(b, skipSpace(b, i + 1, end) === end);
+    for (;;) {
+      if (i >= end || b[i] !== QUOTE) return -1;
+      // The key: raw bytes up to the closing quote (an escape in a key is left to the reference).
+      const ks = i + 1;
+      let k = ks;
+      while (k < end && b[k] !== QUOTE) {
+        if (b[k] === BACKSLASH) return -1;
+        k++;
+      }
+      if (k >= end) return -1;
+      const c = this.column(b, ks, k);
+      if (c < 0 || st[c] !== NONE) return -1;
+      i = skipSpace(b, k + 1, end);
+      if (i >= end || b[i] !== COLON) return -1;
+      i = skipSpace(b, i + 1, end);
+      if (i >= end) return -1;
+      i = this.value(c, b, i, end);
+      if (i < 0) return -1;
+      i = skipSpace(b, i, end);
+      if (i >= end) return -1;
+      if (b[i] === COMMA) {
+        i = skipSpace(b, i + 1, end);
+        continue;
+      }
+      if (b[i] !== CLOSE_BRACE) return -1;
+      return this.commit(b, skipSpace(b, i + 1, end) === end);
+    }
+  }
+
+  /** The column whose name is b[s, e): the one after the last found first (keys usually come in order). */
+  private column(b: Uint8Array, s: number, e: number): number {
+    const n = this.n;
+    for (let tried = 0, c = this.hint; tried < n; tried++, c = c + 1 === n ? 0 : c + 1) {
+      const name = this.names[c];
+      if (name.length !== e - s) continue;
+      let k = 0;
+      while (k < name.length && name[k] === b[s + k]) k++;
+      if (k === name.length) {
+        this.hint = c + 1 === n ? 0 : c + 1;
+        return c;
+      }
+    }
+    return -1;
+  }
+
+  /** Reads the value at b[i] for column c; returns the index after it, or -1. */
+  private value(c: number, b: Uint8Array, i: number, end: number): number {
+    const x = b[i];
+    const type = this.types[c];
+    if (x === 0x6e /* n */) {
+      if (!literal(b, i, end, "null") || this.required[c]) return -1;
+      this.state[c] = NULL;
+      return i + 4;
+    }
+    if (x === 0x74 /* t */ || x === 0x66 /* f */) {
+      if (type !== "boolean") return -1;
+      const word = x === 0x74 ? "true" : "false";
+      if (!literal(b, i, end, word)) return -1;
+      this.state[c] = BOOL;
+      this.num[c] = x === 0x74 ? 1 : 0;
+      return i + word.length;
+    }
+    if (x === QUOTE) {
+      if (type === "string") return this.string(c, b, i + 1, end);
+      if (type === "timestamptz" || type === "timestamp") {
+        let k = i + 1;
+        while (k < end && b[k] !== QUOTE && b[k] !== BACKSLASH) k++;
+        if (k >= end || b[k] !== QUOTE) return -1;
+        const micros = isoMicrosOfBytes(b, i + 1, k);
+        if (micros === undefined) return -1;
+        this.state[c] = NUM;
+        this.num[c] = micros;
+        return k + 1;
+      }
+      return -1;
+    }
+    if (x === MINUS || (x >= 0x30 && x <= 0x39)) {
+      if (type === "long" || type === "int") return this.integer(c, b, i, end, type === "int");
+      if (type === "double" || type === "float") return this.decimal(c, b, i, end, type === "float");
+    }
+    return -1;
+  }
+
+  /** A JSON integer of at most 15 digits (so exact as a double), within int32 for `int`. */
+  private integer(c: number, b: Uint8Array, i: number, end: number, int32: boolean): number {
+    const neg = b[i] === MINUS;
+    let k = neg ? i + 1 : i;
+    const ds = k;
+    let v = 0;
+    while (k < end && b[k] >= 0x30 && b[k] <= 0x39) v = v * 10 + (b[k++] - 0x30);
+    const digits = k - ds;
+    if (digits === 0 || digits > 15 || (digits > 1 && b[ds] === 0x30)) return -1;
+    if (k < end && (b[k] === DOT || b[k] === 0x65 || b[k] === 0x45)) return -1; // 1.0, 1e3: the reference decides
+    if (neg && v === 0) return -1; // -0 in a long column: the reference decides
+    const n = neg ? -v : v;
+    if (int32 && (n < -2147483648 || n > 2147483647)) return -1;
+    this.state[c] = NUM;
+    this.num[c] = n;
+    return k;
+  }
+
+  /** A JSON number without exponent, at most 15 digits in all: m / 10^k is then exact to the last bit. */
+  private decimal(c: number, b: Uint8Array, i: number, end: number, float32: boolean): number {
+    const neg = b[i] === MINUS;
+    let k = neg ? i + 1 : i;
+    const ds = k;
+    let m = 0;
+    while (k < end && b[k] >= 0x30 && b[k] <= 0x39) m = m * 10 + (b[k++] - 0x30);
+    const intDigits = k - ds;
+    if (intDigits === 0 || (intDigits > 1 && b[ds] === 0x30)) return -1;
+    let frac = 0;
+    if (k < end && b[k] === DOT) {
+      const fs = ++k;
+      while (k < end && b[k] >= 0x30 && b[k] <= 0x39) m = m * 10 + (b[k++] - 0x30);
+      frac = k - fs;
+      if (frac === 0) return -1;
+    }
+    if (intDigits + frac > 15) return -1;
+    if (k < end && (b[k] === 0x65 || b[k] === 0x45)) return -1;
+    const v = frac ? m / POW10[frac] : m;
+    this.state[c] = NUM;
+    // As the reference conversion: a float column holds the value rounded to 32 bits.
+    this.num[c] = float32 ? Math.fround(neg ? -v : v) : neg ? -v : v;
+    return k;
+  }
+
+  /** A string's body from b[i] (after the opening quote): raw when it has no escape, else decoded. */
+  private string(c: number, b: Uint8Array, i: number, end: number): number {
+    let k = i;
+    let high = false;
+    for (;;) {
+      if (k >= end) return -1;
+      const x = b[k];
+      if (x === QUOTE) break;
+      if (x === BACKSLASH) return this.escapedString(c, b, i, end);
+      if (x < 0x20) return -1;
+      if (x >= 0x80) high = true;
+      k++;
+    }
+    if (high && !validUtf8(b, i, k)) return -1;
+    this.state[c] = STR;
+    this.escaped[c] = 0;
+    this.from[c] = i;
+    this.to[c] = k;
+    return k + 1;
+  }
+
+  private escapedString(c: number, b: Uint8Array, i: number, end: number): number {
+    const start = this.unescapedLen;
+    // Decoded, a string is never longer than its JSON text.
+    if (this.unescaped.length < start + (end - i)) {
+      const grown = new Uint8Array(Math.max(this.unescaped.length * 2, start + (end - i)));
+      grown.set(this.unescaped.subarray(0, start));
+      this.unescaped = grown;
+    }
+    const out = this.unescaped;
+    let o = start;
+    let k = i;
+    let runStart = k;
+    for (;;) {
+      if (k >= end) return -1;
+      const x = b[k];
+      if (x === QUOTE) break;
+      if (x < 0x20) return -1;
+      if (x !== BACKSLASH) {
+        k++;
+        continue;
+      }
+      if (!validUtf8(b, runStart, k)) return -1;
+      while (runStart < k) out[o++] = b[runStart++];
+      if (k + 1 >= end) return -1;
+      const e = b[k + 1];
+      k += 2;
+      switch (e) {
+        case QUOTE:
+        case BACKSLASH:
+        case 0x2f /* / */:
+          out[o++] = e;
+          break;
+        case 0x62 /* b */:
+          out[o++] = 8;
+          break;
+        case 0x66 /* f */:
+          out[o++] = 12;
+          break;
+        case 0x6e /* n */:
+          out[o++] = 10;
+          break;
+        case 0x72 /* r */:
+          out[o++] = 13;
+          break;
+        case 0x74 /* t */:
+          out[o++] = 9;
+          break;
+        case 0x75 /* u */: {
+          let cp = hex4(b, k, end);
+          if (cp < 0) return -1;
+          k += 4;
+          if (cp >= 0xd800 && cp <= 0xdbff && b[k] === BACKSLASH && b[k + 1] === 0x75) {
+            const lo = hex4(b, k + 2, end);
+            if (lo >= 0xdc00 && lo <= 0xdfff) {
+              cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+              k += 6;
+            }
+          }
+          // A lone surrogate is a JS string JSON.parse makes, but not UTF-8: the reference writes it as U+FFFD.
+          if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd;
+          o = putUtf8(out, o, cp);
+          break;
+        }
+        default:
+          return -1;
+      }
+      runStart = k;
+    }
+    if (!validUtf8(b, runStart, k)) return -1;
+    while (runStart < k) out[o++] = b[runStart++];
+    this.unescapedLen = o;
+    this.state[c] = STR;
+    this.escaped[c] = 1;
+    this.from[c] = start;
+    this.to[c] = o;
+    return k + 1;
+  }
+
+  /** Appends the line's values as one row, or refuses it (a required column missing, trailing bytes). */
+  private commit(b: Uint8Array, ended: boolean): number {
+    if (!ended) return -1;
+    const st = this.state;
+    for (let c = 0; c < this.n; c++) if (st[c] === NONE && this.required[c]) return -1;
+    for (let c = 0; c < this.n; c++) {
+      const col = this.columns[c];
+      switch (st[c]) {
+        case NUM:
+          (col as NumberColumn).appendNumber(this.num[c]);
+          break;
+        case STR:
+          if (this.escaped[c]) (col as StringColumn).appendBytes(this.unescaped, this.from[c], this.to[c]);
+          else (col as StringColumn).appendBytes(b, this.from[c], this.to[c]);
+          break;
+        case BOOL:
+          (col as BooleanColumn).appendBoolean(this.num[c] === 1);
+          break;
+        default:
+          col.appendNull();
+      }
+    }
+    this.taken++;
+    return 0;
+  }
+}
+
+function skipSpace(b: Uint8Array, i: number, end: number): number {
+  while (i < end) {
+    const x = b[i];
+    if (x !== 0x20 && x !== 0x09 && x !== 0x0d && x !== 0x0a) break;
+    i++;
+  }
+  return i;
+}
+
+function literal(b: Uint8Array, i: number, end: number, word: string): boolean {
+  if (i + word.length > end) return false;
+  for (let k = 0; k < word.length; k++) if (b[i + k] !== word.charCodeAt(k)) return false;
+  return true;
+}
+
+function hex4(b: Uint8Array, i: number, end: number): number {
+  if (i + 4 > end) return -1;
+  let v = 0;
+  for (let k = i; k < i + 4; k++) {
+    const x = b[k];
+    const d = x >= 0x30 && x <= 0x39 ? x - 0x30 : x >= 0x61 && x <= 0x66 ? x - 0x57 : x >= 0x41 && x <= 0x46 ? x - 0x37 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+function putUtf8(out: Uint8Array, o: number, cp: number): number {
+  if (cp < 0x80) out[o++] = cp;
+  else if (cp < 0x800) {
+    out[o++] = 0xc0 | (cp >> 6);
+    out[o++] = 0x80 | (cp & 0x3f);
+  } else if (cp < 0x10000) {
+    out[o++] = 0xe0 | (cp >> 12);
+    out[o++] = 0x80 | ((cp >> 6) & 0x3f);
+    out[o++] = 0x80 | (cp & 0x3f);
+  } else {
+    out[o++] = 0xf0 | (cp >> 18);
+    out[o++] = 0x80 | ((cp >> 12) & 0x3f);
+    out[o++] = 0x80 | ((cp >> 6) & 0x3f);
+    out[o++] = 0x80 | (cp & 0x3f);
+  }
+  return o;
+}
+
+/** Well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF), as a fatal TextDecoder accepts. */
+export function validUtf8(b: Uint8Array, i: number, end: number): boolean {
+  while (i < end) {
+    const x = b[i];
+    if (x < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (x >= 0xc2 && x <= 0xdf) need = 1;
+    else if (x >= 0xe0 && x <= 0xef) {
+      need = 2;
+      if (x === 0xe0) lo = 0xa0;
+      else if (x === 0xed) hi = 0x9f;
+    } else if (x >= 0xf0 && x <= 0xf4) {
+      need = 3;
+      if (x === 0xf0) lo = 0x90;
+      else if (x === 0xf4) hi = 0x8f;
+    } else return false;
+    if (i + need >= end) return false;
+    const y = b[i + 1];
+    if (y < lo || y > hi) return false;
+    for (let k = 2; k <= need; k++) {
+      const z = b[i + k];
+      if (z < 0x80 || z > 0xbf) return false;
+    }
+    i += need + 1;
+  }
+  return true;
+}

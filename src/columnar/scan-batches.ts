@@ -1,0 +1,130 @@
+import { ndjsonLines, parseLine } from "../decode/ndjson-lines.js";
+import type { ColumnBatch, RowConverter } from "../iceberg/rows.js";
+import type { Schema } from "../iceberg/types.js";
+import { columnKinds, newColumn, type Column, type TypedBatch } from "./columns.js";
+import { LineScanner } from "./ndjson-scan.js";
+
+/**
+ * One batch of NDJSON rows: those the scanner took, already in typed columns of `schema`, and
+ * those it did not, parsed by the reference reading, with their places in the batch.
+ */
+export interface ScannedBatch {
+  /** Index of the batch's first row in the input (0-based, blank lines not counted). */
+  first: number;
+  rowCount: number;
+  /** The schema the scanned rows were read against (null: the table has none yet, nothing was scanned). */
+  schema: Schema | null;
+  fast: Column[] | null;
+  fastRows: number;
+  slow: unknown[];
+  /** Positions of the slow rows in the batch, ascending. */
+  slowAt: number[];
+  /** Bytes of the batch's lines: the size estimate row groups are cut by. */
+  approxBytes: number;
+}
+
+export interface ScanOptions {
+  batchRows: number;
+  maxLineBytes: number;
+}
+
+/**
+ * NDJSON bytes to batches of rows with the reference path's exact semantics (`ndjsonBatches`: the
+ * same lines, blank lines skipped, the same refusals in the same order, batches cut at the same
+ * rows), except that the lines the scanner takes never become JS objects. `schemaOf` is asked at
+ * the start of each batch: the consumer of the batches may evolve the schema between them.
+ *
+ * @example
+ * for await (const b of scanNdjson(body, { batchRows: 10_000, maxLineBytes: 1 << 20 }, () => writer.schema)) await writer.writeScanned(b);
+ */
+export async function* scanNdjson(stream: ReadableStream<Uint8Array>, opts: ScanOptions, schemaOf: () => Schema | null): AsyncGenerator<ScannedBatch> {
+  let scanner: LineScanner | null = null;
+  let scannedWith: Schema | null = null;
+  let first = 0;
+  let rows = 0;
+  let bytes = 0;
+  let slow: unknown[] = [];
+  let slowAt: number[] = [];
+  const begin = () => {
+    const schema = schemaOf();
+    if (schema !== scannedWith || !scanner) {
+      scannedWith = schema;
+      scanner = schema ? LineScanner.for(schema) : null;
+    }
+  };
+  const batch = (): ScannedBatch => {
+    const fast = scanner && scanner.taken > 0 ? scanner.take() : null;
+    const b: ScannedBatch = { first, rowCount: rows, schema: scannedWith, fast, fastRows: rows - slow.length, slow, slowAt, approxBytes: bytes };
+    first += rows;
+    rows = 0;
+    bytes = 0;
+    slow = [];
+    slowAt = [];
+    return b;
+  };
+  begin();
+  for await (const lines of ndjsonLines(stream, opts.maxLineBytes)) {
+    const { buf, starts, ends, firstLine } = lines;
+    for (let k = 0; k < starts.length; k++) {
+      const s = starts[k];
+      const e = ends[k];
+      const taken = scanner ? (scanner as LineScanner).scan(buf, s, e) : -1;
+      if (taken === 1) continue;
+      if (taken === -1) {
+        const v = parseLine(buf.subarray(s, e), firstLine + k);
+        if (v === undefined) continue;
+        slow.push(v);
+        slowAt.push(rows);
+      }
+      rows++;
+      bytes += e - s + 1;
+      if (rows >= opts.batchRows) {
+        yield batch();
+        begin();
+      }
+    }
+  }
+  if (rows > 0) yield batch();
+}
+
+/**
+ * The rows of a scanned batch, in input order, as the writer of `schema` takes them (typed when the
+ * schema is flat). `schema` is the batch's own or one evolved from it by the slow rows (columns
+ * only added); the slow rows are converted by the reference converter, which names their refusals
+ * by their place in the input.
+ */
+export function batchRows(b: ScannedBatch, schema: Schema, convert: RowConverter): TypedBatch | ColumnBatch {
+  if (b.slow.length === 0 && b.schema === schema) return { typed: true, columns: b.fast!, rowCount: b.rowCount, approxBytes: b.approxBytes };
+  const converted = convert(b.slow, b.first, b.slowAt.map((p) => b.first + p));
+  if (b.fastRows === 0) return converted;
+  const oldIndex = new Map(b.schema!.fields.map((f, i) => [f.id, i]));
+  const from = schema.fields.map((f) => oldIndex.get(f.id) ?? -1);
+  const kinds = columnKinds(schema);
+  if (!kinds) {
+    // The slow rows added a column no typed column holds: every row as JS values.
+    const columns = schema.fields.map(() => new Array<unknown>(b.rowCount));
+    walk(b, (row, fast, slow) => {
+      for (let c = 0; c < columns.length; c++) columns[c][row] = fast >= 0 ? (from[c] >= 0 ? b.fast![from[c]].valueAt(fast) : null) : converted.columns[c][slow];
+    });
+    return { columns, rowCount: b.rowCount, approxBytes: b.approxBytes };
+  }
+  const columns = kinds.map(newColumn);
+  walk(b, (_row, fast, slow) => {
+    for (let c = 0; c < columns.length; c++) {
+      if (fast < 0) columns[c].appendValue(converted.columns[c][slow] as never);
+      else if (from[c] >= 0) columns[c].appendRow(b.fast![from[c]], fast);
+      else columns[c].appendNull();
+    }
+  });
+  return { typed: true, columns, rowCount: b.rowCount, approxBytes: b.approxBytes };
+}
+
+/** Calls `visit` for every row of the batch in order with its index among the fast rows or among the slow ones (-1 for the other). */
+function walk(b: ScannedBatch, visit: (row: number, fast: number, slow: number) => void): void {
+  let f = 0;
+  let s = 0;
+  for (let row = 0; row < b.rowCount; row++) {
+    if (s < b.slowAt.length && b.slowAt[s] === row) visit(row, -1, s++);
+    else visit(row, f++, -1);
+  }
+}
