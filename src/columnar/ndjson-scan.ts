@@ -1,4 +1,4 @@
-import { isoMicrosOfBytes } from "../iceberg/iso-fast.js";
+import { isoDaysOfBytes, isoMicrosOfBytes } from "../iceberg/iso-fast.js";
 import type { PrimitiveType, Schema } from "../iceberg/types.js";
 import { BooleanColumn, columnKinds, newColumn, NumberColumn, StringColumn, type Column } from "./columns.js";
 
@@ -23,11 +23,10 @@ const BOOL = 4;
 
 /**
  * Reads one NDJSON line straight into typed columns, for a flat schema: `{"key": value, …}` where
- * every key is a column of the table and every value is null or what that column takes without
- * interpretation: a plain integer (long, int), a decimal number of at most 15 digits without an
- * exponent (double, float: then `m / 10^k` is the correctly rounded double, as JSON.parse gives),
- * true/false (boolean), a string (string, with JSON escapes decoded), an ISO instant of the shape
- * `fastIsoUtcMicros` reads (timestamp, timestamptz).
+ * every key is a column of the table and every value is null or what that column takes as the
+ * reference conversion would: a number (long and int when it is an integer in range, double, float
+ * when it fits), true/false (boolean), a string (string, with JSON escapes decoded), an ISO instant
+ * of the shape `fastIsoUtcMicros` reads (timestamp, timestamptz), `YYYY-MM-DD` (date).
  *
  * Anything else returns false and leaves the columns as they were: unknown, duplicate or escaped
  * keys, nesting, exponents, long digit runs, a value the column would have to convert or refuse,
@@ -157,45 +156,30 @@ export class LineScanner {
     }
     if (x === QUOTE) {
       if (type === "string") return this.string(c, b, i + 1, end);
-      if (type === "timestamptz" || type === "timestamp") {
+      if (type === "timestamptz" || type === "timestamp" || type === "date") {
         let k = i + 1;
         while (k < end && b[k] !== QUOTE && b[k] !== BACKSLASH) k++;
         if (k >= end || b[k] !== QUOTE) return -1;
-        const micros = isoMicrosOfBytes(b, i + 1, k);
-        if (micros === undefined) return -1;
+        const v = type === "date" ? isoDaysOfBytes(b, i + 1, k) : isoMicrosOfBytes(b, i + 1, k);
+        if (v === undefined) return -1;
         this.state[c] = NUM;
-        this.num[c] = micros;
+        this.num[c] = v;
         return k + 1;
       }
       return -1;
     }
-    if (x === MINUS || (x >= 0x30 && x <= 0x39)) {
-      if (type === "long" || type === "int") return this.integer(c, b, i, end, type === "int");
-      if (type === "double" || type === "float") return this.decimal(c, b, i, end, type === "float");
-    }
+    if (x === MINUS || (x >= 0x30 && x <= 0x39)) return this.number(c, b, i, end, type);
     return -1;
   }
 
-  /** A JSON integer of at most 15 digits (so exact as a double), within int32 for `int`. */
-  private integer(c: number, b: Uint8Array, i: number, end: number, int32: boolean): number {
-    const neg = b[i] === MINUS;
-    let k = neg ? i + 1 : i;
-    const ds = k;
-    let v = 0;
-    while (k < end && b[k] >= 0x30 && b[k] <= 0x39) v = v * 10 + (b[k++] - 0x30);
-    const digits = k - ds;
-    if (digits === 0 || digits > 15 || (digits > 1 && b[ds] === 0x30)) return -1;
-    if (k < end && (b[k] === DOT || b[k] === 0x65 || b[k] === 0x45)) return -1; // 1.0, 1e3: the reference decides
-    if (neg && v === 0) return -1; // -0 in a long column: the reference decides
-    const n = neg ? -v : v;
-    if (int32 && (n < -2147483648 || n > 2147483647)) return -1;
-    this.state[c] = NUM;
-    this.num[c] = n;
-    return k;
-  }
-
-  /** A JSON number without exponent, at most 15 digits in all: m / 10^k is then exact to the last bit. */
-  private decimal(c: number, b: Uint8Array, i: number, end: number, float32: boolean): number {
+  /**
+   * A JSON number token, as the column takes it (the reference's rules: long a safe integer, int
+   * an integer in 32 bits, float one that fits 32 bits). Up to 15 digits without exponent it is
+   * read as m / 10^k, which is the correctly rounded double JSON.parse gives (both exact, one
+   * rounding); longer ones and exponents go through Number() on the token's text, the same
+   * conversion JSON.parse uses.
+   */
+  private number(c: number, b: Uint8Array, i: number, end: number, type: PrimitiveType): number {
     const neg = b[i] === MINUS;
     let k = neg ? i + 1 : i;
     const ds = k;
@@ -210,12 +194,42 @@ export class LineScanner {
       frac = k - fs;
       if (frac === 0) return -1;
     }
-    if (intDigits + frac > 15) return -1;
-    if (k < end && (b[k] === 0x65 || b[k] === 0x45)) return -1;
-    const v = frac ? m / POW10[frac] : m;
+    let exp = false;
+    if (k < end && (b[k] === 0x65 || b[k] === 0x45)) {
+      exp = true;
+      k++;
+      if (k < end && (b[k] === 0x2b || b[k] === MINUS)) k++;
+      const es = k;
+      while (k < end && b[k] >= 0x30 && b[k] <= 0x39) k++;
+      if (k === es) return -1;
+    }
+    let v: number;
+    if (!exp && intDigits + frac <= 15) {
+      v = frac ? m / POW10[frac] : m;
+      if (neg) v = -v;
+    } else v = Number(ascii(b, i, k));
+    switch (type) {
+      case "long":
+        if (!Number.isSafeInteger(v)) return -1;
+        v = v === 0 ? 0 : v; // -0 is 0 as a long
+        break;
+      case "int":
+        if (!Number.isInteger(v) || v < -2147483648 || v > 2147483647) return -1;
+        v = v | 0;
+        break;
+      case "float": {
+        const f = Math.fround(v);
+        if (Number.isFinite(v) && !Number.isFinite(f)) return -1; // the reference refuses it, naming the row
+        v = f;
+        break;
+      }
+      case "double":
+        break;
+      default:
+        return -1;
+    }
     this.state[c] = NUM;
-    // As the reference conversion: a float column holds the value rounded to 32 bits.
-    this.num[c] = float32 ? Math.fround(neg ? -v : v) : neg ? -v : v;
+    this.num[c] = v;
     return k;
   }
 
@@ -343,6 +357,13 @@ export class LineScanner {
     this.taken++;
     return 0;
   }
+}
+
+/** The ASCII text of b[from, to) (a number token). */
+function ascii(b: Uint8Array, from: number, to: number): string {
+  let s = "";
+  for (let k = from; k < to; k++) s += String.fromCharCode(b[k]);
+  return s;
 }
 
 function skipSpace(b: Uint8Array, i: number, end: number): number {

@@ -53,7 +53,12 @@ function inferValue(v: unknown, row: number, path: string, opts: InferOptions, d
     // An array of nothing but nulls/empties says nothing of its element type: leave it open.
     return element === undefined ? undefined : { type: "list", "element-id": 0, "element-required": false, element };
   }
-  if (isPlainObject(v)) return inferObject(v, row, path, opts, depth + 1);
+  if (isPlainObject(v)) {
+    // An object with no fields of known type (`{}`, `{"a": null}`) says nothing of its shape, and a
+    // struct of no fields cannot be written to Parquet: leave it open, like an empty array.
+    const t = inferObject(v, row, path, opts, depth + 1);
+    return t.fields.length ? t : undefined;
+  }
   throw new FloeError("invalid_input", `row ${row}, field "${path}": unsupported value ${describe(v)}`, { details: { row, field: path } });
 }
 

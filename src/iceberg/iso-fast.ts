@@ -36,6 +36,18 @@ export function isoMicrosOfBytes(b: Uint8Array, from: number, to: number): numbe
   return Number.isSafeInteger(total) ? total : undefined;
 }
 
+/** Days since 1970-01-01 of `YYYY-MM-DD` in b[from, to) (the shape most producers send a date in), else undefined. */
+export function isoDaysOfBytes(b: Uint8Array, from: number, to: number): number | undefined {
+  if (to - from !== 10 || b[from + 4] !== 45 || b[from + 7] !== 45) return undefined;
+  const year = num(b, from, from + 4);
+  const month = num(b, from + 5, from + 7);
+  const day = num(b, from + 8, from + 10);
+  if (year < 0 || month < 1 || month > 12 || day < 1) return undefined;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > MONTH_DAYS[month - 1] + (month === 2 && leap ? 1 : 0)) return undefined;
+  return daysFromCivil(year, month, day);
+}
+
 /** Seconds and microseconds of the last instant `isoParts` read (one array, so reading allocates nothing). */
 const parts = new Float64Array(2);
 
