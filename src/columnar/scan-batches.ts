@@ -1,4 +1,5 @@
-import { ndjsonLines, parseLine } from "../decode/ndjson-lines.js";
+import { describeJson, ndjsonLines, parseLine } from "../decode/ndjson-lines.js";
+import { FloeError } from "../errors.js";
 import type { ColumnBatch, RowConverter } from "../iceberg/rows.js";
 import type { Schema } from "../iceberg/types.js";
 import { columnKinds, newColumn, type Column, type TypedBatch } from "./columns.js";
@@ -26,6 +27,8 @@ export interface ScannedBatch {
 export interface ScanOptions {
   batchRows: number;
   maxLineBytes: number;
+  /** Refuse a line that is JSON but not an object as the upload decoder does (`NDJSON row N: expected a JSON object`), before the batch is converted. */
+  objectsOnly?: boolean;
 }
 
 /**
@@ -53,6 +56,7 @@ export async function* scanNdjson(stream: ReadableStream<Uint8Array>, opts: Scan
     }
   };
   const batch = (): ScannedBatch => {
+    if (opts.objectsOnly) checkObjects(first, slow, slowAt);
     const fast = scanner && scanner.taken > 0 ? scanner.take() : null;
     const b: ScannedBatch = { first, rowCount: rows, schema: scannedWith, fast, fastRows: rows - slow.length, slow, slowAt, approxBytes: bytes };
     first += rows;
@@ -126,5 +130,15 @@ function walk(b: ScannedBatch, visit: (row: number, fast: number, slow: number) 
   for (let row = 0; row < b.rowCount; row++) {
     if (s < b.slowAt.length && b.slowAt[s] === row) visit(row, -1, s++);
     else visit(row, f++, -1);
+  }
+}
+
+/** decodeRows' rule for NDJSON uploads: the first row that is not an object, named as it names it (fast rows are objects). */
+function checkObjects(first: number, slow: unknown[], slowAt: number[]): void {
+  for (let k = 0; k < slow.length; k++) {
+    const v = slow[k];
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) continue;
+    const row = first + slowAt[k];
+    throw new FloeError("invalid_input", `NDJSON row ${row}: expected a JSON object, got ${describeJson(v)}`, { details: { format: "ndjson", row } });
   }
 }

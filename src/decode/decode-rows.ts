@@ -6,6 +6,7 @@ import { csvRows, type CsvOptions } from "./csv.js";
 import type { UploadFormat } from "./format.js";
 import { jsonRows } from "./json.js";
 import { ndjsonBatches } from "./ndjson.js";
+import { describeJson } from "./ndjson-lines.js";
 import { fileOfBytes, parquetRows, type RandomAccessFile } from "./parquet.js";
 
 export interface DecodeOptions {
@@ -35,7 +36,8 @@ export interface RowBatch {
   rows: Record<string, unknown>[];
 }
 
-const DEFAULT_RECORD_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_RECORD_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_BATCH_ROWS = 10_000;
 const DEFAULT_BUFFER_BYTES = 64 * 1024 * 1024;
 
 /**
@@ -59,7 +61,7 @@ const DEFAULT_BUFFER_BYTES = 64 * 1024 * 1024;
  * if (guess) for await (const { first, rows } of decodeRows(object.body, { ...guess, size: object.size })) await sink(first, rows);
  */
 export async function* decodeRows(input: ReadableStream<Uint8Array> | null, opts: DecodeOptions): AsyncGenerator<RowBatch> {
-  const batchRows = opts.batchRows ?? 10_000;
+  const batchRows = opts.batchRows ?? DEFAULT_BATCH_ROWS;
   if (!Number.isInteger(batchRows) || batchRows < 1) throw new FloeError("invalid_input", `batchRows must be a positive integer, got ${batchRows}`, { details: { batchRows } });
   const maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_RECORD_BYTES;
   const maxBufferBytes = opts.maxBufferBytes ?? DEFAULT_BUFFER_BYTES;
@@ -117,10 +119,19 @@ async function* objectsOnly(batches: AsyncIterable<unknown[]>, firstRow: () => n
       const v = batch[i];
       if (v === null || typeof v !== "object" || Array.isArray(v)) {
         const row = firstRow() + i;
-        const got = v === null ? "null" : Array.isArray(v) ? "an array" : typeof v;
-        throw new FloeError("invalid_input", `NDJSON row ${row}: expected a JSON object, got ${got}`, { details: { format: "ndjson", row } });
+        throw new FloeError("invalid_input", `NDJSON row ${row}: expected a JSON object, got ${describeJson(v)}`, { details: { format: "ndjson", row } });
       }
     }
     yield batch as Record<string, unknown>[];
   }
+}
+
+/**
+ * The bytes of an NDJSON upload, gunzipped if need be, for the columnar scanner (`scanNdjson`,
+ * which reads them as `decodeRows` would); null for an empty input, which has no rows.
+ */
+export async function ndjsonBytes(input: ReadableStream<Uint8Array>, gzip: boolean | undefined): Promise<ReadableStream<Uint8Array> | undefined> {
+  const stream = await nonEmpty(input);
+  if (!stream || !gzip) return stream;
+  return nonEmpty(gunzip(stream));
 }

@@ -136,3 +136,8 @@ export function decodeLines(lines: Lines): string[] | null {
     return null;
   }
 }
+
+/** What a JSON value that should have been an object is, for refusals. */
+export function describeJson(v: unknown): string {
+  return v === null ? "null" : Array.isArray(v) ? "an array" : typeof v;
+}

@@ -54,6 +54,8 @@ export async function appendRows(store: ObjectStore, loc: TableLocation, rows: r
 export interface NdjsonInput {
   ndjson: ReadableStream<Uint8Array>;
   maxLineBytes?: number;
+  /** Refuse non-object lines as the upload decoder does (see `ScanOptions`). */
+  objectsOnly?: boolean;
 }
 
 const isScanned = (x: unknown): x is NdjsonInput => typeof x === "object" && x !== null && "ndjson" in x;
@@ -79,7 +81,7 @@ export async function appendBatches(store: ObjectStore, loc: TableLocation, inpu
 
   try {
     if (isScanned(input)) {
-      for await (const b of scanNdjson(input.ndjson, { batchRows: opts.chunkRows ?? 10_000, maxLineBytes: input.maxLineBytes ?? 16 * 1024 * 1024 }, () => batches.schema)) await batches.writeScanned(b);
+      for await (const b of scanNdjson(input.ndjson, { batchRows: opts.chunkRows ?? 10_000, maxLineBytes: input.maxLineBytes ?? 16 * 1024 * 1024, objectsOnly: input.objectsOnly }, () => batches.schema)) await batches.writeScanned(b);
     } else {
       for await (const batch of input) await batches.write(batch, batches.rows);
     }

@@ -39,6 +39,12 @@ function preview(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+const FLOAT_SPECIALS = new Map([
+  ["NaN", NaN],
+  ["Infinity", Infinity],
+  ["-Infinity", -Infinity],
+]);
+
 function refuse(type: PrimitiveType, value: unknown, hint?: string): never {
   const got = preview(value);
   const message = `expected ${type}, got ${got}${hint ? `: ${hint}` : ""}`;
@@ -112,8 +118,8 @@ export function parseLiteral(type: PrimitiveType, value: unknown): InternalValue
     }
     case "float":
     case "double": {
-      const specials: Record<string, number> = { NaN: NaN, Infinity: Infinity, "-Infinity": -Infinity };
-      const v = typeof value === "number" ? value : typeof value === "string" ? specials[value] : undefined;
+      // A Map, not an object literal: "toString" must not find Object.prototype's (found by the columnar scanner's differential test).
+      const v = typeof value === "number" ? value : typeof value === "string" ? FLOAT_SPECIALS.get(value) : undefined;
       if (v === undefined) break;
       if (kind === "double") return v;
       const f = Math.fround(v);

@@ -63,9 +63,18 @@ export class TableWriter {
     return this.batches.write(rows, first);
   }
 
-  /** Writes NDJSON bytes, scanned into typed columns where the scanner takes the lines (`scanNdjson`). */
-  async writeNdjson(body: ReadableStream<Uint8Array>, opts: ScanOptions): Promise<void> {
-    for await (const b of scanNdjson(body, opts, () => this.batches.schema)) await this.batches.writeScanned(b);
+  /**
+   * Writes NDJSON bytes, scanned into typed columns where the scanner takes the lines
+   * (`scanNdjson`: the same rows and refusals as parsing them and calling `write`). `between` runs
+   * before each batch after the first (an upload renews its claim there).
+   */
+  async writeNdjson(body: ReadableStream<Uint8Array>, opts: ScanOptions, between?: () => Promise<void>): Promise<void> {
+    let first = true;
+    for await (const b of scanNdjson(body, opts, () => this.batches.schema)) {
+      if (!first && between) await between();
+      first = false;
+      await this.batches.writeScanned(b);
+    }
   }
 
   /** Closes the files and has the table adopt the schema they were written with (creating the table if need be). */

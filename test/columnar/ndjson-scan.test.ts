@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { parquetReadObjects } from "hyparquet";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { LineScanner } from "../../src/columnar/ndjson-scan.js";
+import { decodeRows } from "../../src/decode/decode-rows.js";
 import { ndjsonBatches } from "../../src/decode/ndjson.js";
 import { isFloeError } from "../../src/errors.js";
 import { appendBatches, type AppendRowsOptions } from "../../src/iceberg/append-rows.js";
@@ -32,11 +33,21 @@ function chunked(bytes: Uint8Array, cuts: number[]): ReadableStream<Uint8Array> 
 
 type Outcome = { ok: true; rows: unknown[]; schema: unknown; files: number } | { ok: false; code: string; message: string; details: unknown };
 
-async function run(input: "reference" | "scanned", bytes: Uint8Array, cuts: number[], opts: AppendRowsOptions & { batchRows: number }): Promise<Outcome> {
+async function* uploadRows(stream: ReadableStream<Uint8Array>, batchRows: number) {
+  for await (const b of decodeRows(stream, { format: "ndjson", batchRows, maxRecordBytes: 4096 })) yield b.rows;
+}
+
+/** `events`: NDJSON as events and staged bodies read it; `upload`: as an NDJSON upload (rows must be objects, said so first). */
+async function run(input: "reference" | "scanned", flavor: "events" | "upload", bytes: Uint8Array, cuts: number[], opts: AppendRowsOptions & { batchRows: number }): Promise<Outcome> {
   const store = new MemoryStore();
   const stream = chunked(bytes, cuts);
   try {
-    const source = input === "reference" ? ndjsonBatches(stream, { batchRows: opts.batchRows, maxLineBytes: 4096 }) : { ndjson: stream, maxLineBytes: 4096 };
+    const source =
+      input === "scanned"
+        ? { ndjson: stream, maxLineBytes: 4096, objectsOnly: flavor === "upload" }
+        : flavor === "upload"
+          ? uploadRows(stream, opts.batchRows)
+          : ndjsonBatches(stream, { batchRows: opts.batchRows, maxLineBytes: 4096 });
     const r = await appendBatches(store, loc, source, { ...opts, chunkRows: opts.batchRows, rowGroupRows: 3 });
     const rows: unknown[] = [];
     for (const f of r.dataFiles) {
@@ -144,15 +155,16 @@ describe("columnar NDJSON scanner against the reference reading", () => {
         fc.constantFrom<"declared" | "inferred">("declared", "inferred"),
         fc.constantFrom<"evolve" | "strict">("evolve", "strict"),
         fc.boolean(),
-        async (bytes, cutsA, cutsB, batchRows, schema, mode, partitioned) => {
+        fc.constantFrom<"events" | "upload">("events", "upload"),
+        async (bytes, cutsA, cutsB, batchRows, schema, mode, partitioned, flavor) => {
           const opts: AppendRowsOptions & { batchRows: number } = {
             batchRows,
             mode,
             now: () => 1,
             create: { ...(schema === "declared" ? { schema: DECLARED } : {}), ...(partitioned && schema === "declared" ? { partitionBy: [{ source: "ts", transform: "day" }, { source: "name", transform: "identity" }] } : {}) },
           };
-          const reference = await run("reference", bytes, cutsA, opts);
-          const scanned = await run("scanned", bytes, cutsB, opts);
+          const reference = await run("reference", flavor, bytes, cutsA, opts);
+          const scanned = await run("scanned", flavor, bytes, cutsB, opts);
           expect(scanned).toEqual(reference);
           outcomes[reference.ok ? "ok" : "refused"]++;
         },

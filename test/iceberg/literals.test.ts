@@ -20,6 +20,12 @@ describe("parseLiteral", () => {
     expect(refusal("boolean", 1)).toBe("expected boolean, got 1");
   });
 
+  test("float and double: a string names only NaN and the infinities, never a property of Object.prototype", () => {
+    expect(parseLiteral("double", "-Infinity")).toBe(-Infinity);
+    expect(refusal("double", "toString")).toBe('expected double, got "toString"');
+    expect(refusal("float", "constructor")).toBe('expected float, got "constructor"');
+  });
+
   test("int: integral numbers inside int32", () => {
     expect(parseLiteral("int", 34)).toBe(34);
     expect(parseLiteral("int", -2147483648)).toBe(-2147483648);
