@@ -1,4 +1,6 @@
+import { scanNdjson } from "../src/columnar/scan-batches.js";
 import { ndjsonBatches } from "../src/decode/ndjson.js";
+import { freshSchema } from "../src/iceberg/batch-writer.js";
 import { appendBatches } from "../src/iceberg/append-rows.js";
 import { tableLocation } from "../src/iceberg/table.js";
 import type { StructType } from "../src/iceberg/types.js";
@@ -39,7 +41,8 @@ function loadedStream(): ReadableStream<Uint8Array> {
  * `POST /load`: keep the body as the input. Then, on that input:
  * `POST /convert`: NDJSON → Iceberg table (Parquet + manifests + metadata) in an in-memory store
  * (`?source=body`: from the request body as it streams in, instead of the loaded input).
- * `POST /parse`: the NDJSON decoder only (JSON.parse cost).
+ * `POST /parse`: the reference NDJSON decoder only (JSON.parse cost).
+ * `POST /scan`: the columnar scanner only (bytes into typed columns, nothing encoded).
  */
 export default {
   async fetch(req: Request): Promise<Response> {
@@ -61,6 +64,13 @@ export default {
         codec: searchParams.get("codec") ?? "snappy",
       });
       return Response.json({ rows: r.rowCount, files: r.dataFiles.length, parquetBytes: r.dataFiles.reduce((n, f) => n + f.fileSizeInBytes, 0) });
+    }
+    if (pathname === "/scan") {
+      // The columnar scanner alone: NDJSON bytes into typed columns of the bench schema, nothing written.
+      let rows = 0;
+      const schema = freshSchema(BENCH_SCHEMA);
+      for await (const b of scanNdjson(loadedStream(), { batchRows: 10_000, maxLineBytes: 1 << 20 }, () => schema)) rows += b.fastRows;
+      return Response.json({ rows });
     }
     if (pathname === "/parse") {
       let rows = 0;

@@ -211,6 +211,15 @@ export class StringColumn extends Column {
     this.ids[i] = id;
   }
 
+  /** `appendBytes` with the bytes' dictionary hash already taken. */
+  appendHashed(src: Uint8Array, start: number, end: number, hash: number): void {
+    const id = this.dict.internHashed(src, start, end, hash);
+    if (this.length === this.defs.length) this.room();
+    const i = this.length++;
+    this.defs[i] = 1;
+    this.ids[i] = id;
+  }
+
   override appendNull(): void {
     super.appendNull();
     this.ids[this.length - 1] = 0;

@@ -1,4 +1,8 @@
 const utf8 = new TextDecoder();
+
+/** FNV-1a over bytes, the dictionary's hash (the NDJSON scanner takes it while it reads a string). */
+export const FNV_OFFSET = 0x811c9dc5 | 0;
+export const FNV_PRIME = 0x01000193;
 const encoder = new TextEncoder();
 
 /**
@@ -23,8 +27,13 @@ export class StringDictionary {
   }
 
   intern(src: Uint8Array, start: number, end: number): number {
-    let h = 0x811c9dc5;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ src[i], 0x01000193);
+    let h = FNV_OFFSET;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ src[i], FNV_PRIME);
+    return this.internHashed(src, start, end, h);
+  }
+
+  /** `intern` with the bytes' FNV-1a hash already taken. */
+  internHashed(src: Uint8Array, start: number, end: number, h: number): number {
     const mask = this.table.length - 1;
     const len = end - start;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {

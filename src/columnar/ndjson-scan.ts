@@ -1,7 +1,9 @@
 import { isoDaysOfBytes, isoMicrosOfBytes } from "../iceberg/iso-fast.js";
-import type { PrimitiveType, Schema } from "../iceberg/types.js";
+import type { Schema } from "../iceberg/types.js";
+import { FNV_OFFSET, FNV_PRIME } from "./dictionary.js";
 import { BooleanColumn, columnKinds, newColumn, NumberColumn, StringColumn, type Column } from "./columns.js";
 
+const LF = 0x0a;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
@@ -10,6 +12,32 @@ const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const MINUS = 0x2d;
 const DOT = 0x2e;
+
+/** Bytes a string's fast loop must stop at: the quote, the backslash, control characters, and non-ASCII (to be validated). */
+const SPECIAL = new Uint8Array(256);
+for (let x = 0; x < 256; x++) SPECIAL[x] = x < 0x20 || x === QUOTE || x === BACKSLASH || x >= 0x80 ? 1 : 0;
+
+// Column types as the scanner tells them apart (time has no fast form: its lines go to the reference).
+const T_NONE = 0;
+const T_BOOLEAN = 1;
+const T_INT = 2;
+const T_LONG = 3;
+const T_FLOAT = 4;
+const T_DOUBLE = 5;
+const T_STRING = 6;
+const T_TIMESTAMP = 7; // timestamp and timestamptz: the same shape is read, UTC
+const T_DATE = 8;
+const TYPE_CODES: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, {
+  boolean: T_BOOLEAN,
+  int: T_INT,
+  long: T_LONG,
+  float: T_FLOAT,
+  double: T_DOUBLE,
+  string: T_STRING,
+  timestamp: T_TIMESTAMP,
+  timestamptz: T_TIMESTAMP,
+  date: T_DATE,
+});
 
 /** 10^k, exact as doubles for k ≤ 22. */
 const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
@@ -38,7 +66,9 @@ const BOOL = 4;
 export class LineScanner {
   readonly columns: Column[];
   private readonly names: Uint8Array[];
-  private readonly types: PrimitiveType[];
+  private readonly plain: boolean[];
+  /** Each column's type as a code (T_…): compared as small integers on every value. */
+  private readonly types: Uint8Array;
   private readonly required: boolean[];
   private readonly n: number;
   // Per column, the value found in the current line.
@@ -48,6 +78,7 @@ export class LineScanner {
   private readonly to: Int32Array;
   /** String values with escapes are decoded here; `from`/`to` then point into it with `escaped`. */
   private readonly escaped: Uint8Array;
+  private readonly hash: Int32Array;
   private unescaped = new Uint8Array(1024);
   private unescapedLen = 0;
   private hint = 0;
@@ -62,7 +93,10 @@ export class LineScanner {
     const enc = new TextEncoder();
     this.columns = columns;
     this.names = schema.fields.map((f) => enc.encode(f.name));
-    this.types = schema.fields.map((f) => f.type as PrimitiveType);
+    // A name with a quote, a backslash or a control character is written escaped in JSON: its raw
+    // bytes are not its key's bytes, so lines with it go to the reference.
+    this.plain = this.names.map((name) => name.every((x) => x >= 0x20 && x !== QUOTE && x !== BACKSLASH));
+    this.types = Uint8Array.from(schema.fields, (f) => TYPE_CODES[f.type as string] ?? T_NONE);
     this.required = schema.fields.map((f) => f.required);
     this.n = schema.fields.length;
     this.state = new Uint8Array(this.n);
@@ -70,6 +104,7 @@ export class LineScanner {
     this.from = new Int32Array(this.n);
     this.to = new Int32Array(this.n);
     this.escaped = new Uint8Array(this.n);
+    this.hash = new Int32Array(this.n);
   }
 
   /** Rows taken since the last `take`. */
@@ -82,28 +117,45 @@ export class LineScanner {
     return out;
   }
 
-  /** 1: the line is blank (whitespace only); 0: taken as a row; -1: not taken. */
+  /** Where the last line scanned (taken or blank) ends: its `\n`, or the end given. */
+  lineEnd = 0;
+
+  /**
+   * Scans the line that starts at b[start] and ends at the next `\n` (or at `end`): 1 when it is
+   * blank (whitespace only), 0 when it was taken as a row, -1 when it was not (nothing appended;
+   * `lineEnd` is then not known).
+   */
   scan(b: Uint8Array, start: number, end: number): number {
     let i = skipSpace(b, start, end);
-    if (i === end) return 1;
+    if (i === end || b[i] === LF) {
+      this.lineEnd = i;
+      return 1;
+    }
     if (b[i] !== OPEN_BRACE) return -1;
     const st = this.state;
     st.fill(NONE);
     this.unescapedLen = 0;
     i = skipSpace(b, i + 1, end);
-    if (i < end && b[i] === CLOSE_BRACE) return this.commit(b, skipSpace(b, i + 1, end) === end);
+    if (i < end && b[i] === CLOSE_BRACE) return this.commit(b, skipSpace(b, i + 1, end), end);
     for (;;) {
       if (i >= end || b[i] !== QUOTE) return -1;
-      // The key: raw bytes up to the closing quote (an escape in a key is left to the reference).
+      // The key: first the column after the last one found (keys usually come in the same order),
+      // compared in place; else the raw bytes up to the closing quote, looked up (an escape in a
+      // key is left to the reference).
       const ks = i + 1;
-      let k = ks;
-      while (k < end && b[k] !== QUOTE) {
-        if (b[k] === BACKSLASH) return -1;
-        k++;
+      let c = this.hint;
+      let k = ks + this.keyAt(c, b, ks, end);
+      if (k === ks - 1) {
+        k = ks;
+        while (k < end && b[k] !== QUOTE) {
+          if (b[k] === BACKSLASH) return -1;
+          k++;
+        }
+        if (k >= end) return -1;
+        c = this.column(b, ks, k);
       }
-      if (k >= end) return -1;
-      const c = this.column(b, ks, k);
       if (c < 0 || st[c] !== NONE) return -1;
+      this.hint = c + 1 === this.n ? 0 : c + 1;
       i = skipSpace(b, k + 1, end);
       if (i >= end || b[i] !== COLON) return -1;
       i = skipSpace(b, i + 1, end);
@@ -117,22 +169,27 @@ export class LineScanner {
         continue;
       }
       if (b[i] !== CLOSE_BRACE) return -1;
-      return this.commit(b, skipSpace(b, i + 1, end) === end);
+      return this.commit(b, skipSpace(b, i + 1, end), end);
     }
   }
 
-  /** The column whose name is b[s, e): the one after the last found first (keys usually come in order). */
+  /** The length of column c's name if the key at b[s] is that name and ends there with its quote, else -1. */
+  private keyAt(c: number, b: Uint8Array, s: number, end: number): number {
+    const name = this.names[c];
+    const len = name.length;
+    if (!this.plain[c] || s + len >= end || b[s + len] !== QUOTE) return -1;
+    for (let k = 0; k < len; k++) if (name[k] !== b[s + k]) return -1;
+    return len;
+  }
+
+  /** The column whose name is the raw key b[s, e), or -1. */
   private column(b: Uint8Array, s: number, e: number): number {
-    const n = this.n;
-    for (let tried = 0, c = this.hint; tried < n; tried++, c = c + 1 === n ? 0 : c + 1) {
+    for (let c = 0; c < this.n; c++) {
       const name = this.names[c];
-      if (name.length !== e - s) continue;
+      if (!this.plain[c] || name.length !== e - s) continue;
       let k = 0;
       while (k < name.length && name[k] === b[s + k]) k++;
-      if (k === name.length) {
-        this.hint = c + 1 === n ? 0 : c + 1;
-        return c;
-      }
+      if (k === name.length) return c;
     }
     return -1;
   }
@@ -147,7 +204,7 @@ export class LineScanner {
       return i + 4;
     }
     if (x === 0x74 /* t */ || x === 0x66 /* f */) {
-      if (type !== "boolean") return -1;
+      if (type !== T_BOOLEAN) return -1;
       const word = x === 0x74 ? "true" : "false";
       if (!literal(b, i, end, word)) return -1;
       this.state[c] = BOOL;
@@ -155,12 +212,15 @@ export class LineScanner {
       return i + word.length;
     }
     if (x === QUOTE) {
-      if (type === "string") return this.string(c, b, i + 1, end);
-      if (type === "timestamptz" || type === "timestamp" || type === "date") {
+      if (type === T_STRING) return this.string(c, b, i + 1, end);
+      if (type === T_TIMESTAMP || type === T_DATE) {
+        // The shapes read here have a fixed length (10 for a date, 20–30 for an instant): look for the quote there first.
         let k = i + 1;
-        while (k < end && b[k] !== QUOTE && b[k] !== BACKSLASH) k++;
+        if (type === T_DATE) k += 10;
+        else if (i + 25 < end && b[i + 25] === QUOTE) k = i + 25;
+        else while (k < end && b[k] !== QUOTE && b[k] !== BACKSLASH) k++;
         if (k >= end || b[k] !== QUOTE) return -1;
-        const v = type === "date" ? isoDaysOfBytes(b, i + 1, k) : isoMicrosOfBytes(b, i + 1, k);
+        const v = type === T_DATE ? isoDaysOfBytes(b, i + 1, k) : isoMicrosOfBytes(b, i + 1, k);
         if (v === undefined) return -1;
         this.state[c] = NUM;
         this.num[c] = v;
@@ -179,7 +239,7 @@ export class LineScanner {
    * rounding); longer ones and exponents go through Number() on the token's text, the same
    * conversion JSON.parse uses.
    */
-  private number(c: number, b: Uint8Array, i: number, end: number, type: PrimitiveType): number {
+  private number(c: number, b: Uint8Array, i: number, end: number, type: number): number {
     const neg = b[i] === MINUS;
     let k = neg ? i + 1 : i;
     const ds = k;
@@ -209,21 +269,21 @@ export class LineScanner {
       if (neg) v = -v;
     } else v = Number(ascii(b, i, k));
     switch (type) {
-      case "long":
+      case T_LONG:
         if (!Number.isSafeInteger(v)) return -1;
         v = v === 0 ? 0 : v; // -0 is 0 as a long
         break;
-      case "int":
+      case T_INT:
         if (!Number.isInteger(v) || v < -2147483648 || v > 2147483647) return -1;
         v = v | 0;
         break;
-      case "float": {
+      case T_FLOAT: {
         const f = Math.fround(v);
         if (Number.isFinite(v) && !Number.isFinite(f)) return -1; // the reference refuses it, naming the row
         v = f;
         break;
       }
-      case "double":
+      case T_DOUBLE:
         break;
       default:
         return -1;
@@ -233,17 +293,24 @@ export class LineScanner {
     return k;
   }
 
-  /** A string's body from b[i] (after the opening quote): raw when it has no escape, else decoded. */
+  /**
+   * A string's body from b[i] (after the opening quote): raw when it has no escape, else decoded.
+   * The dictionary's hash is taken in the same pass (FNV-1a, as `StringDictionary.intern`).
+   */
   private string(c: number, b: Uint8Array, i: number, end: number): number {
     let k = i;
     let high = false;
+    let h = FNV_OFFSET;
     for (;;) {
       if (k >= end) return -1;
       const x = b[k];
-      if (x === QUOTE) break;
-      if (x === BACKSLASH) return this.escapedString(c, b, i, end);
-      if (x < 0x20) return -1;
-      if (x >= 0x80) high = true;
+      if (SPECIAL[x] !== 0) {
+        if (x === QUOTE) break;
+        if (x === BACKSLASH) return this.escapedString(c, b, i, end);
+        if (x < 0x20) return -1;
+        high = true;
+      }
+      h = Math.imul(h ^ x, FNV_PRIME);
       k++;
     }
     if (high && !validUtf8(b, i, k)) return -1;
@@ -251,6 +318,7 @@ export class LineScanner {
     this.escaped[c] = 0;
     this.from[c] = i;
     this.to[c] = k;
+    this.hash[c] = h;
     return k + 1;
   }
 
@@ -333,8 +401,9 @@ export class LineScanner {
   }
 
   /** Appends the line's values as one row, or refuses it (a required column missing, trailing bytes). */
-  private commit(b: Uint8Array, ended: boolean): number {
-    if (!ended) return -1;
+  private commit(b: Uint8Array, after: number, end: number): number {
+    if (after !== end && b[after] !== LF) return -1;
+    this.lineEnd = after;
     const st = this.state;
     for (let c = 0; c < this.n; c++) if (st[c] === NONE && this.required[c]) return -1;
     for (let c = 0; c < this.n; c++) {
@@ -345,7 +414,7 @@ export class LineScanner {
           break;
         case STR:
           if (this.escaped[c]) (col as StringColumn).appendBytes(this.unescaped, this.from[c], this.to[c]);
-          else (col as StringColumn).appendBytes(b, this.from[c], this.to[c]);
+          else (col as StringColumn).appendHashed(b, this.from[c], this.to[c], this.hash[c]);
           break;
         case BOOL:
           (col as BooleanColumn).appendBoolean(this.num[c] === 1);
@@ -369,7 +438,8 @@ function ascii(b: Uint8Array, from: number, to: number): string {
 function skipSpace(b: Uint8Array, i: number, end: number): number {
   while (i < end) {
     const x = b[i];
-    if (x !== 0x20 && x !== 0x09 && x !== 0x0d && x !== 0x0a) break;
+    // Not \n: it ends the line (JSON text of one line has none outside strings, where it is refused).
+    if (x !== 0x20 && x !== 0x09 && x !== 0x0d) break;
     i++;
   }
   return i;

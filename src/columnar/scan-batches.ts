@@ -1,4 +1,4 @@
-import { describeJson, ndjsonLines, parseLine } from "../decode/ndjson-lines.js";
+import { checkLine, describeJson, lineEnd, ndjsonLines, parseLine, type LineCounter } from "../decode/ndjson-lines.js";
 import { FloeError } from "../errors.js";
 import type { ColumnBatch, RowConverter } from "../iceberg/rows.js";
 import type { Schema } from "../iceberg/types.js";
@@ -41,7 +41,7 @@ export interface ScanOptions {
  * for await (const b of scanNdjson(body, { batchRows: 10_000, maxLineBytes: 1 << 20 }, () => writer.schema)) await writer.writeScanned(b);
  */
 export async function* scanNdjson(stream: ReadableStream<Uint8Array>, opts: ScanOptions, schemaOf: () => Schema | null): AsyncGenerator<ScannedBatch> {
-  let scanner: LineScanner | null = null;
+  let scanner = null as LineScanner | null;
   let scannedWith: Schema | null = null;
   let first = 0;
   let rows = 0;
@@ -67,21 +67,28 @@ export async function* scanNdjson(stream: ReadableStream<Uint8Array>, opts: Scan
     return b;
   };
   begin();
-  for await (const lines of ndjsonLines(stream, opts.maxLineBytes)) {
-    const { buf, starts, ends, firstLine } = lines;
-    for (let k = 0; k < starts.length; k++) {
-      const s = starts[k];
-      const e = ends[k];
-      const taken = scanner ? (scanner as LineScanner).scan(buf, s, e) : -1;
-      if (taken === 1) continue;
+  const at: LineCounter = { line: 1 };
+  for await (const stretch of ndjsonLines(stream, opts.maxLineBytes, at)) {
+    const buf = stretch.buf;
+    for (let from = stretch.start; from < stretch.end; ) {
+      // The scanner finds the line's end as it reads it; a line it does not take is cut here.
+      const taken = scanner ? scanner.scan(buf, from, stretch.end) : -1;
+      const end = taken === -1 ? lineEnd(stretch, from) : scanner!.lineEnd;
+      const line = at.line++;
+      checkLine(end - from, line, opts.maxLineBytes);
+      let row = taken === 0;
       if (taken === -1) {
-        const v = parseLine(buf.subarray(s, e), firstLine + k);
-        if (v === undefined) continue;
-        slow.push(v);
-        slowAt.push(rows);
+        const v = parseLine(buf.subarray(from, end), line);
+        if (v !== undefined) {
+          slow.push(v);
+          slowAt.push(rows);
+          row = true;
+        }
       }
+      bytes += end - from + 1;
+      from = end + 1;
+      if (!row) continue;
       rows++;
-      bytes += e - s + 1;
       if (rows >= opts.batchRows) {
         yield batch();
         begin();

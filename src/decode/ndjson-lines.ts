@@ -1,31 +1,50 @@
 import { FloeError } from "../errors.js";
 
-/** Complete lines of one stretch of input: line k is `buf[starts[k], ends[k])`, without its `\n`. */
-export interface Lines {
+/**
+ * Whole lines of the input: `buf[start, end)` holds them, each ended by `\n` except perhaps the last
+ * line of the input. The consumer walks them (`lineEnd`) and checks their length (`checkLine`), so
+ * the columnar scanner can find a line's end as it reads it instead of in a pass of its own.
+ */
+export interface Stretch {
   buf: Uint8Array;
-  starts: number[];
-  ends: number[];
-  /** 1-based number of the first line. */
-  firstLine: number;
+  start: number;
+  end: number;
 }
 
-const LF = 0x0a;
+/** The number (1-based) of the next line the consumer will read: it counts, the splitter names lines by it in refusals. */
+export interface LineCounter {
+  line: number;
+}
+
+export const LF = 0x0a;
+
+/** Where the line that starts at `from` ends (its `\n`, or the stretch's end). */
+export function lineEnd(s: Stretch, from: number): number {
+  const nl = s.buf.indexOf(LF, from);
+  return nl === -1 || nl >= s.end ? s.end : nl;
+}
+
+/** Refuses a line longer than the limit, naming it (`too_large`). */
+export function checkLine(bytes: number, line: number, maxLineBytes: number): void {
+  if (bytes > maxLineBytes) throw tooLong(line, maxLineBytes);
+}
+
+const tooLong = (line: number, maxLineBytes: number) => new FloeError("too_large", `line ${line}: longer than ${maxLineBytes} bytes`, { details: { line, limit: maxLineBytes } });
 
 /**
- * Splits a byte stream into lines on `\n`, holding at most one unfinished line (the part of a
- * line cut by a chunk boundary is copied once, when its end arrives; every other line is a view
- * of its chunk). A UTF-8 byte-order mark at the start of the input is dropped, as a TextDecoder
- * does. Newlines are found in bytes, which is exact for UTF-8: no multi-byte sequence holds 0x0A.
- * A line longer than `maxLineBytes` is refused (`too_large`, naming it) whether or not it ends in
- * the chunk that holds it, so the limit does not depend on how the input was cut.
+ * Cuts a byte stream into stretches of whole lines, holding at most one unfinished line (the part
+ * of a line cut by a chunk boundary is copied once, when its end arrives; every other line stays in
+ * its chunk). A UTF-8 byte-order mark at the start of the input is dropped, as a TextDecoder does.
+ * Newlines are found in bytes, which is exact for UTF-8: no multi-byte sequence holds 0x0A. A line
+ * longer than `maxLineBytes` is refused (`too_large`, naming it) whether or not it ends in the chunk
+ * that holds it, so the limit does not depend on how the input was cut: the unfinished line here,
+ * the lines of a stretch by its consumer (`checkLine`) as it reaches them.
  */
-export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, maxLineBytes: number): AsyncGenerator<Lines> {
+export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, maxLineBytes: number, at: LineCounter): AsyncGenerator<Stretch> {
   const reader = stream.getReader();
-  let line = 1; // number of the next line
   let carry: Uint8Array[] = [];
   let carryBytes = 0;
   let atStart = true;
-  const tooLong = () => new FloeError("too_large", `line ${line}: longer than ${maxLineBytes} bytes`, { details: { line, limit: maxLineBytes } });
   try {
     for (;;) {
       const { done, value } = await reader.read();
@@ -47,39 +66,36 @@ export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, maxLineBy
         if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
       }
       let from = 0;
-      let nl = chunk.indexOf(LF);
-      if (nl !== -1 && carryBytes > 0) {
+      const first = chunk.indexOf(LF);
+      if (first === -1) {
+        carry.push(chunk);
+        carryBytes += chunk.length;
+        if (carryBytes > maxLineBytes) throw tooLong(at.line, maxLineBytes);
+        continue;
+      }
+      if (carryBytes > 0) {
         // The line begun in earlier chunks ends here: its bytes, joined, are a stretch of their own.
-        if (carryBytes + nl > maxLineBytes) throw tooLong();
-        const joined = concat([...carry, chunk.subarray(0, nl)], carryBytes + nl);
+        if (carryBytes + first > maxLineBytes) throw tooLong(at.line, maxLineBytes);
+        const joined = concat([...carry, chunk.subarray(0, first + 1)], carryBytes + first + 1);
         carry = [];
         carryBytes = 0;
-        yield { buf: joined, starts: [0], ends: [joined.length], firstLine: line++ };
-        from = nl + 1;
-        nl = chunk.indexOf(LF, from);
+        yield { buf: joined, start: 0, end: joined.length };
+        from = first + 1;
       }
-      const starts: number[] = [];
-      const ends: number[] = [];
-      const first = line;
-      while (nl !== -1) {
-        if (nl - from > maxLineBytes) throw tooLong();
-        starts.push(from);
-        ends.push(nl);
-        line++;
-        from = nl + 1;
-        nl = chunk.indexOf(LF, from);
+      const last = chunk.lastIndexOf(LF);
+      if (last >= from) {
+        yield { buf: chunk, start: from, end: last + 1 };
       }
-      if (starts.length) yield { buf: chunk, starts, ends, firstLine: first };
-      if (from < chunk.length) {
-        carry.push(chunk.subarray(from));
-        carryBytes += chunk.length - from;
-        if (carryBytes > maxLineBytes) throw tooLong();
+      if (last + 1 < chunk.length) {
+        carry.push(chunk.subarray(last + 1));
+        carryBytes += chunk.length - last - 1;
+        if (carryBytes > maxLineBytes) throw tooLong(at.line, maxLineBytes);
       }
     }
     if (carryBytes > 0) {
-      let last = concat(carry, carryBytes);
-      if (atStart && last[0] === 0xef && last[1] === 0xbb && last[2] === 0xbf) last = last.subarray(3);
-      yield { buf: last, starts: [0], ends: [last.length], firstLine: line };
+      let tail = concat(carry, carryBytes);
+      if (atStart && tail[0] === 0xef && tail[1] === 0xbb && tail[2] === 0xbf) tail = tail.subarray(3);
+      yield { buf: tail, start: 0, end: tail.length };
     }
   } finally {
     reader.releaseLock();
@@ -128,10 +144,12 @@ export function parseText(text: string, line: number): unknown {
  * The text of every line of a stretch, by one decode of the whole stretch; null when it is not
  * valid UTF-8 (then `parseLine` line by line names the line that is not).
  */
-export function decodeLines(lines: Lines): string[] | null {
-  const { buf, starts, ends } = lines;
+export function decodeStretch(s: Stretch): string[] | null {
   try {
-    return strict.decode(buf.subarray(starts[0], ends[ends.length - 1])).split("\n");
+    const text = strict.decode(s.buf.subarray(s.start, s.end));
+    const lines = text.split("\n");
+    if (s.buf[s.end - 1] === LF) lines.pop(); // the text after the stretch's last \n is no line
+    return lines;
   } catch {
     return null;
   }

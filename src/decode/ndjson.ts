@@ -1,4 +1,4 @@
-import { decodeLines, ndjsonLines, parseLine, parseText } from "./ndjson-lines.js";
+import { checkLine, decodeStretch, lineEnd, ndjsonLines, parseLine, parseText, type LineCounter } from "./ndjson-lines.js";
 
 export interface NdjsonOptions {
   /** Longest accepted line in bytes: bounds what one line can make the decoder hold. */
@@ -21,12 +21,16 @@ export async function* ndjsonBatches(stream: ReadableStream<Uint8Array>, opts: N
   const maxLine = opts.maxLineBytes ?? 1024 * 1024;
   const batchRows = opts.batchRows ?? 10_000;
   let batch: unknown[] = [];
-  for await (const lines of ndjsonLines(stream, maxLine)) {
-    const texts = decodeLines(lines);
-    for (let k = 0; k < lines.starts.length; k++) {
+  const at: LineCounter = { line: 1 };
+  for await (const stretch of ndjsonLines(stream, maxLine, at)) {
+    const texts = decodeStretch(stretch);
+    for (let from = stretch.start, k = 0; from < stretch.end; k++) {
+      const end = lineEnd(stretch, from);
+      const line = at.line++;
+      checkLine(end - from, line, maxLine);
       // Parsed one line at a time, between yields: an error is raised where the reading reaches it.
-      const line = lines.firstLine + k;
-      const v = texts ? parseText(texts[k], line) : parseLine(lines.buf.subarray(lines.starts[k], lines.ends[k]), line);
+      const v = texts ? parseText(texts[k], line) : parseLine(stretch.buf.subarray(from, end), line);
+      from = end + 1;
       if (v === undefined) continue;
       batch.push(v);
       if (batch.length >= batchRows) {

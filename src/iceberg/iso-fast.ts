@@ -55,15 +55,12 @@ function isoParts(b: Uint8Array, from: number, to: number): boolean {
   const n = to - from;
   if (n < 20 || b[to - 1] !== 90 /* Z */) return false;
   if (b[from + 4] !== 45 || b[from + 7] !== 45 || b[from + 10] !== 84 || b[from + 13] !== 58 || b[from + 16] !== 58) return false;
-  const year = num(b, from, from + 4);
-  const month = num(b, from + 5, from + 7);
-  const day = num(b, from + 8, from + 10);
-  const hour = num(b, from + 11, from + 13);
-  const minute = num(b, from + 14, from + 16);
-  const second = num(b, from + 17, from + 19);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (day > MONTH_DAYS[month - 1] + (month === 2 && leap ? 1 : 0)) return false;
+  const days = dayOf(b, from);
+  if (days === undefined) return false;
+  const hour = two(b, from + 11);
+  const minute = two(b, from + 14);
+  const second = two(b, from + 17);
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false;
   let micros = 0;
   if (n > 20) {
     // A fraction of 1–9 digits; digits past microseconds are truncated, as parseLiteral does.
@@ -71,11 +68,48 @@ function isoParts(b: Uint8Array, from: number, to: number): boolean {
     const f = num(b, from + 20, to - 1);
     if (f < 0) return false;
     const digits = n - 21;
-    micros = digits <= 6 ? f * 10 ** (6 - digits) : Math.floor(f / 10 ** (digits - 6));
+    micros = digits <= 6 ? f * POW10[6 - digits] : Math.floor(f / POW10[digits - 6]);
   } else if (b[from + 19] !== 90) return false;
-  parts[0] = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+  parts[0] = days * 86400 + hour * 3600 + minute * 60 + second;
   parts[1] = micros;
   return true;
+}
+
+const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000];
+
+// Events in a batch mostly fall on few days: the last date read and its day number are kept, so
+// the next instant of the same day compares ten bytes instead of validating and converting again.
+const lastDate = new Uint8Array(10);
+let lastDays: number | undefined;
+
+/** Days since the epoch of `YYYY-MM-DD` at b[from] (separators already checked), or undefined if it is no date. */
+function dayOf(b: Uint8Array, from: number): number | undefined {
+  if (lastDays !== undefined) {
+    let same = true;
+    for (let k = 0; k < 10; k++) {
+      if (b[from + k] !== lastDate[k]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastDays;
+  }
+  const year = num(b, from, from + 4);
+  const month = two(b, from + 5);
+  const day = two(b, from + 8);
+  if (year < 0 || month < 1 || month > 12 || day < 1) return undefined;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > MONTH_DAYS[month - 1] + (month === 2 && leap ? 1 : 0)) return undefined;
+  for (let k = 0; k < 10; k++) lastDate[k] = b[from + k];
+  lastDays = daysFromCivil(year, month, day);
+  return lastDays;
+}
+
+/** The two-digit number at b[i], or -1. */
+function two(b: Uint8Array, i: number): number {
+  const x = b[i] - 48;
+  const y = b[i + 1] - 48;
+  return x >>> 0 > 9 || y >>> 0 > 9 ? -1 : x * 10 + y;
 }
 
 /** The decimal number in b[from, to), or -1 if any byte is not a digit. */
