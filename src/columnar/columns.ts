@@ -46,6 +46,9 @@ export function columnKinds(schema: Schema): ColumnKind[] | null {
 }
 
 const INITIAL = 1024;
+/** A string column with more distinct values than this share of its rows stops interning (see StringColumn). */
+const DISTINCT_SHARE = 0.5;
+const DECIDE_AFTER = 2048;
 
 /**
  * One column of a row group being filled. Every row has a slot (a null's slot holds 0), and
@@ -54,16 +57,21 @@ const INITIAL = 1024;
 export abstract class Column {
   length = 0;
   nulls = 0;
-  defs = new Uint8Array(INITIAL);
+  defs: Uint8Array;
 
-  constructor(readonly kind: ColumnKind) {}
+  constructor(
+    readonly kind: ColumnKind,
+    capacity = INITIAL,
+  ) {
+    this.defs = new Uint8Array(capacity);
+  }
 
   /** Makes room for one more row. */
   protected abstract grow(capacity: number): void;
 
   protected room(): void {
     if (this.length === this.defs.length) {
-      const capacity = this.defs.length * 2;
+      const capacity = Math.max(INITIAL, this.defs.length * 2);
       const defs = new Uint8Array(capacity);
       defs.set(this.defs);
       this.defs = defs;
@@ -96,7 +104,7 @@ export abstract class Column {
 
 /** int, long, float and double. Values are doubles while every value is exact as one; a long that is not switches the column to BigInt64. */
 export class NumberColumn extends Column {
-  values = new Float64Array(INITIAL);
+  values = new Float64Array(this.defs.length);
   /** Set once a long is not a safe integer: from then on every slot lives here. */
   big: BigInt64Array | null = null;
 
@@ -155,7 +163,7 @@ export class NumberColumn extends Column {
 }
 
 export class BooleanColumn extends Column {
-  values = new Uint8Array(INITIAL);
+  values = new Uint8Array(this.defs.length);
 
   protected grow(capacity: number): void {
     const v = new Uint8Array(capacity);
@@ -191,10 +199,16 @@ export class BooleanColumn extends Column {
   }
 }
 
-/** Strings as UTF-8, interned: each row holds an index into the column's dictionary. */
+/**
+ * Strings as UTF-8, interned: each row holds an index into the column's dictionary. A column whose
+ * values are mostly distinct (ids, session keys) stops interning after its first rows: its
+ * dictionary would not be written (plain pays), and hashing every value would be work for nothing,
+ * so later values are added as entries of their own.
+ */
 export class StringColumn extends Column {
-  ids = new Int32Array(INITIAL);
+  ids = new Int32Array(this.defs.length);
   readonly dict = new StringDictionary();
+  private interning = true;
 
   protected grow(capacity: number): void {
     const v = new Int32Array(capacity);
@@ -202,9 +216,15 @@ export class StringColumn extends Column {
     this.ids = v;
   }
 
+  /** Decided once, after the column's first DECIDE_AFTER rows: are its values mostly distinct? */
+  private decide(): void {
+    if (this.dict.count > (this.length - this.nulls) * DISTINCT_SHARE) this.interning = false;
+  }
+
   /** The hot path: UTF-8 bytes src[start, end), already known to be valid. */
   appendBytes(src: Uint8Array, start: number, end: number): void {
-    const id = this.dict.intern(src, start, end);
+    const id = this.interning ? this.dict.intern(src, start, end) : this.dict.push(src, start, end);
+    if (this.length === DECIDE_AFTER && this.interning) this.decide();
     if (this.length === this.defs.length) this.room();
     const i = this.length++;
     this.defs[i] = 1;
@@ -213,7 +233,8 @@ export class StringColumn extends Column {
 
   /** `appendBytes` with the bytes' dictionary hash already taken. */
   appendHashed(src: Uint8Array, start: number, end: number, hash: number): void {
-    const id = this.dict.internHashed(src, start, end, hash);
+    const id = this.interning ? this.dict.internHashed(src, start, end, hash) : this.dict.push(src, start, end);
+    if (this.length === DECIDE_AFTER && this.interning) this.decide();
     if (this.length === this.defs.length) this.room();
     const i = this.length++;
     this.defs[i] = 1;
@@ -246,14 +267,15 @@ export class StringColumn extends Column {
   }
 }
 
-export function newColumn(kind: ColumnKind): Column {
+/** An empty column of `kind` with room for `capacity` rows before it grows. */
+export function newColumn(kind: ColumnKind, capacity = INITIAL): Column {
   switch (kind) {
     case "boolean":
-      return new BooleanColumn(kind);
+      return new BooleanColumn(kind, capacity);
     case "string":
-      return new StringColumn(kind);
+      return new StringColumn(kind, capacity);
     default:
-      return new NumberColumn(kind);
+      return new NumberColumn(kind, capacity);
   }
 }
 

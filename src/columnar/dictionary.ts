@@ -73,6 +73,11 @@ export class StringDictionary {
     return this.intern(buf, 0, written);
   }
 
+  /** Adds the bytes as an entry of their own, without looking for an equal one (a column that stopped interning). */
+  push(src: Uint8Array, start: number, end: number): number {
+    return this.add(src, start, end, 0, -1);
+  }
+
   /** Entry `id` as a JS string (decoded once, then kept). */
   text(id: number): string {
     return (this.texts[id] ??= utf8.decode(this.pool.subarray(this.starts[id], this.starts[id + 1])));
@@ -99,6 +104,7 @@ export class StringDictionary {
     }
     this.hashes[id] = h;
     this.starts[id + 1] = at + len;
+    if (slot < 0) return id; // not in the table: pushed, not interned
     this.table[slot] = id + 1;
     if (this.count * 2 > this.table.length) this.rehash();
     return id;

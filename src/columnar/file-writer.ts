@@ -80,7 +80,7 @@ export class ColumnarFileWriter {
       if (this.pendingRows === 0 && start === 0 && take === typed.rowCount) {
         this.pending = typed.columns; // the whole batch becomes the row group: no copy
       } else {
-        this.pending ??= this.kinds.map(newColumn);
+        this.pending ??= this.kinds.map((k) => newColumn(k));
         for (let c = 0; c < this.pending.length; c++) {
           const dst = this.pending[c];
           const src = typed.columns[c];

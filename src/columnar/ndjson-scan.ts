@@ -71,8 +71,10 @@ export class LineScanner {
   private readonly types: Uint8Array;
   private readonly required: boolean[];
   private readonly n: number;
-  // Per column, the value found in the current line.
+  // Per column, the value found in the current line (when `seen` holds the line's stamp).
   private readonly state: Uint8Array;
+  private readonly seen: Float64Array;
+  private stamp = 0;
   private readonly num: Float64Array;
   private readonly from: Int32Array;
   private readonly to: Int32Array;
@@ -84,12 +86,17 @@ export class LineScanner {
   private hint = 0;
 
   /** A scanner for `schema`, or null when the schema has a column no typed column holds. */
-  static for(schema: Schema): LineScanner | null {
+  static for(schema: Schema, capacity?: number): LineScanner | null {
     const kinds = columnKinds(schema);
-    return kinds ? new LineScanner(schema, kinds.map(newColumn)) : null;
+    return kinds ? new LineScanner(schema, kinds.map((k) => newColumn(k, capacity)), capacity) : null;
   }
 
-  private constructor(schema: Schema, columns: Column[]) {
+  private constructor(
+    schema: Schema,
+    columns: Column[],
+    /** Rows a batch will hold: columns are made that large up front. */
+    private readonly capacity?: number,
+  ) {
     const enc = new TextEncoder();
     this.columns = columns;
     this.names = schema.fields.map((f) => enc.encode(f.name));
@@ -100,6 +107,7 @@ export class LineScanner {
     this.required = schema.fields.map((f) => f.required);
     this.n = schema.fields.length;
     this.state = new Uint8Array(this.n);
+    this.seen = new Float64Array(this.n);
     this.num = new Float64Array(this.n);
     this.from = new Int32Array(this.n);
     this.to = new Int32Array(this.n);
@@ -112,7 +120,7 @@ export class LineScanner {
 
   /** Hands over the columns filled so far and starts new ones. */
   take(): Column[] {
-    const out = this.columns.splice(0, this.n, ...this.columns.map((c) => newColumn(c.kind)));
+    const out = this.columns.splice(0, this.n, ...this.columns.map((c) => newColumn(c.kind, this.capacity)));
     this.taken = 0;
     return out;
   }
@@ -132,8 +140,9 @@ export class LineScanner {
       return 1;
     }
     if (b[i] !== OPEN_BRACE) return -1;
-    const st = this.state;
-    st.fill(NONE);
+    // A column holds a value of this line when its stamp is this line's (no clearing per line).
+    const stamp = ++this.stamp;
+    const seen = this.seen;
     this.unescapedLen = 0;
     i = skipSpace(b, i + 1, end);
     if (i < end && b[i] === CLOSE_BRACE) return this.commit(b, skipSpace(b, i + 1, end), end);
@@ -154,7 +163,8 @@ export class LineScanner {
         if (k >= end) return -1;
         c = this.column(b, ks, k);
       }
-      if (c < 0 || st[c] !== NONE) return -1;
+      if (c < 0 || seen[c] === stamp) return -1;
+      seen[c] = stamp;
       this.hint = c + 1 === this.n ? 0 : c + 1;
       i = skipSpace(b, k + 1, end);
       if (i >= end || b[i] !== COLON) return -1;
@@ -405,10 +415,12 @@ export class LineScanner {
     if (after !== end && b[after] !== LF) return -1;
     this.lineEnd = after;
     const st = this.state;
-    for (let c = 0; c < this.n; c++) if (st[c] === NONE && this.required[c]) return -1;
+    const stamp = this.stamp;
+    const seen = this.seen;
+    for (let c = 0; c < this.n; c++) if (seen[c] !== stamp && this.required[c]) return -1;
     for (let c = 0; c < this.n; c++) {
       const col = this.columns[c];
-      switch (st[c]) {
+      switch (seen[c] === stamp ? st[c] : NONE) {
         case NUM:
           (col as NumberColumn).appendNumber(this.num[c]);
           break;

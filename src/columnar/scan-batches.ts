@@ -52,7 +52,7 @@ export async function* scanNdjson(stream: ReadableStream<Uint8Array>, opts: Scan
     const schema = schemaOf();
     if (schema !== scannedWith || !scanner) {
       scannedWith = schema;
-      scanner = schema ? LineScanner.for(schema) : null;
+      scanner = schema ? LineScanner.for(schema, opts.batchRows) : null;
     }
   };
   const batch = (): ScannedBatch => {
@@ -119,7 +119,7 @@ export function batchRows(b: ScannedBatch, schema: Schema, convert: RowConverter
     });
     return { columns, rowCount: b.rowCount, approxBytes: b.approxBytes };
   }
-  const columns = kinds.map(newColumn);
+  const columns = kinds.map((k) => newColumn(k));
   walk(b, (_row, fast, slow) => {
     for (let c = 0; c < columns.length; c++) {
       if (fast < 0) columns[c].appendValue(converted.columns[c][slow] as never);
