@@ -20,6 +20,8 @@ export interface ScannedBatch {
   slow: unknown[];
   /** Positions of the slow rows in the batch, ascending. */
   slowAt: number[];
+  /** The slow rows' indexes in the input, which refusals name (`first + slowAt[k]` unless the batch was filtered). */
+  slowIndex: number[];
   /** Bytes of the batch's lines: the size estimate row groups are cut by. */
   approxBytes: number;
 }
@@ -58,7 +60,7 @@ export async function* scanNdjson(stream: ReadableStream<Uint8Array>, opts: Scan
   const batch = (): ScannedBatch => {
     if (opts.objectsOnly) checkObjects(first, slow, slowAt);
     const fast = scanner && scanner.taken > 0 ? scanner.take() : null;
-    const b: ScannedBatch = { first, rowCount: rows, schema: scannedWith, fast, fastRows: rows - slow.length, slow, slowAt, approxBytes: bytes };
+    const b: ScannedBatch = { first, rowCount: rows, schema: scannedWith, fast, fastRows: rows - slow.length, slow, slowAt, slowIndex: slowAt.map((p) => first + p), approxBytes: bytes };
     first += rows;
     rows = 0;
     bytes = 0;
@@ -106,7 +108,7 @@ export async function* scanNdjson(stream: ReadableStream<Uint8Array>, opts: Scan
  */
 export function batchRows(b: ScannedBatch, schema: Schema, convert: RowConverter): TypedBatch | ColumnBatch {
   if (b.slow.length === 0 && b.schema === schema) return { typed: true, columns: b.fast!, rowCount: b.rowCount, approxBytes: b.approxBytes };
-  const converted = convert(b.slow, b.first, b.slowAt.map((p) => b.first + p));
+  const converted = convert(b.slow, b.first, b.slowIndex);
   if (b.fastRows === 0) return converted;
   const oldIndex = new Map(b.schema!.fields.map((f, i) => [f.id, i]));
   const from = schema.fields.map((f) => oldIndex.get(f.id) ?? -1);
@@ -148,4 +150,29 @@ function checkObjects(first: number, slow: unknown[], slowAt: number[]): void {
     const row = first + slowAt[k];
     throw new FloeError("invalid_input", `NDJSON row ${row}: expected a JSON object, got ${describeJson(v)}`, { details: { format: "ndjson", row } });
   }
+}
+
+/**
+ * The batch with only the rows `keep` accepts (by position in the batch), in order: the queue
+ * consumer writes only the rows its claim found fresh. Slow rows keep their input indexes, so
+ * refusals still name the row as sent, plus `offset` (a message's first row in its request).
+ */
+export function keepRows(b: ScannedBatch, keep: (position: number) => boolean, offset = 0): ScannedBatch {
+  const fastKept: number[] = [];
+  const slow: unknown[] = [];
+  const slowAt: number[] = [];
+  const slowIndex: number[] = [];
+  let rows = 0;
+  walk(b, (row, fast, s) => {
+    if (!keep(row)) return;
+    if (fast >= 0) fastKept.push(fast);
+    else {
+      slow.push(b.slow[s]);
+      slowAt.push(rows);
+      slowIndex.push(b.slowIndex[s] + offset);
+    }
+    rows++;
+  });
+  const fast = b.fast && fastKept.length ? (fastKept.length === b.fastRows ? b.fast : b.fast.map((c) => c.take(fastKept))) : null;
+  return { first: b.first + offset, rowCount: rows, schema: b.schema, fast, fastRows: fastKept.length, slow, slowAt, slowIndex, approxBytes: b.rowCount ? (b.approxBytes * rows) / b.rowCount : 0 };
 }

@@ -55,7 +55,7 @@ export class BatchWriter {
 
   /** Writes a batch from `scanNdjson`: the same rows, refusals and schema as `write` of its rows parsed. */
   async writeScanned(b: ScannedBatch): Promise<void> {
-    if (b.slow.length) this.evolve(b.slow, b.first, b.slowAt.map((p) => b.first + p));
+    if (b.slow.length) this.evolve(b.slow, b.first, b.slowIndex);
     const writer = await this.writerFor();
     if (b.rowCount) await writer.write(batchRows(b, this.schema!, this.convert!));
     this.rows += b.rowCount;

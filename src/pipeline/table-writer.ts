@@ -1,7 +1,7 @@
 import type { Env } from "../config.js";
 import type { TableInfo } from "../durable/table-info.js";
 import { rpc } from "../errors.js";
-import { scanNdjson, type ScanOptions } from "../columnar/scan-batches.js";
+import { scanNdjson, type ScannedBatch, type ScanOptions } from "../columnar/scan-batches.js";
 import { BatchWriter } from "../iceberg/batch-writer.js";
 import type { DataFile } from "../iceberg/data-file.js";
 import type { InferOptions } from "../iceberg/infer.js";
@@ -61,6 +61,11 @@ export class TableWriter {
   /** Writes rows (their index in the batch's input starts at `first`, for error messages). */
   write(rows: readonly unknown[], first: number): Promise<void> {
     return this.batches.write(rows, first);
+  }
+
+  /** Writes a scanned batch (`scanNdjson`, perhaps filtered by `keepRows`). */
+  writeScanned(b: ScannedBatch): Promise<void> {
+    return this.batches.writeScanned(b);
   }
 
   /**

@@ -18,7 +18,8 @@ import { isR2Notification } from "../uploads/notification.js";
 import { consumeUploads, fromNotification, isHeavyUpload } from "../uploads/ingest.js";
 import { errorText, log } from "../log.js";
 import { quarantine } from "./quarantine.js";
-import { messageRows, rowKey } from "./rows.js";
+import { keepRows } from "../columnar/scan-batches.js";
+import { messageRows, rowKey, scanMessage } from "./rows.js";
 
 const DEAD_LETTER_QUEUE = "floe-dead-letter";
 
@@ -127,9 +128,10 @@ async function writeTable(env: Env, table: string, items: Item[]): Promise<void>
     aborts.push(writer);
     for (const [it, set] of fresh) {
       try {
-        for await (const { first, rows } of messageRows(env, it.body)) {
-          const base = first - firstOf(it.body);
-          await writer.write(rows.filter((_, i) => set.has(base + i)), first);
+        // Rows the table's schema describes go from the message's bytes to typed columns; the others
+        // are parsed and converted (scan-batches.ts). Refusals name a row by its index in the request.
+        for await (const b of scanMessage(env, it.body, () => writer.schema)) {
+          await writer.writeScanned(keepRows(b, (p) => set.has(b.first + p), firstOf(it.body)));
         }
       } catch (e) {
         if (!isFloeError(e, "invalid_input")) throw e;
@@ -188,8 +190,11 @@ async function ensureShape(env: Env, stub: DurableObjectStub<TableDO>, table: st
   if (info.exists && info.mode !== "evolve") return info;
   let shape: StructType | undefined;
   for (const [it, set] of fresh) {
-    for await (const { first, rows } of messageRows(env, it.body)) {
-      const s = inferStruct(rows.filter((_, i) => set.has(first + i - firstOf(it.body))), 0, info.schema ?? undefined, info.policy);
+    // Only rows the scanner hands over can add fields: a row it takes has nothing the schema lacks.
+    for await (const b of scanMessage(env, it.body, () => info.schema)) {
+      const kept = keepRows(b, (p) => set.has(b.first + p), firstOf(it.body));
+      if (!kept.slow.length) continue;
+      const s = inferStruct(kept.slow, 0, info.schema ?? undefined, info.policy, kept.slowIndex);
       shape = shape ? mergeInferred(shape, s) : s;
     }
   }

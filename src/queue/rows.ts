@@ -1,6 +1,8 @@
+import { scanNdjson, type ScannedBatch } from "../columnar/scan-batches.js";
 import type { Env } from "../config.js";
 import { ndjsonBatches } from "../decode/ndjson.js";
 import { FloeError } from "../errors.js";
+import type { Schema } from "../iceberg/types.js";
 import { bindingStore } from "../storage/lake.js";
 import type { RowsMessage } from "./messages.js";
 
@@ -24,10 +26,37 @@ export async function* messageRows(env: Env, m: RowsMessage): AsyncGenerator<{ f
   const obj = await bindingStore(env).getStream(m.stagingKey);
   if (!obj) throw new FloeError("not_found", `staged body ${m.stagingKey} is missing`);
   let first = 0;
-  for await (const rows of ndjsonBatches(obj.body, { batchRows: 5_000, maxLineBytes: 16 * 1024 * 1024 })) {
+  for await (const rows of ndjsonBatches(obj.body, { batchRows: MESSAGE_BATCH_ROWS, maxLineBytes: MESSAGE_LINE_BYTES })) {
     yield { first, rows };
     first += rows.length;
   }
+}
+
+const MESSAGE_BATCH_ROWS = 5_000;
+const MESSAGE_LINE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The rows of a message scanned into typed columns of `schemaOf()` where the scanner takes them
+ * (`scanNdjson`); batch positions count from the message's first row (0). The write path and the
+ * inference of new fields read messages this way, so a row the table's schema already describes is
+ * never parsed into a JS object.
+ */
+export async function* scanMessage(env: Env, m: RowsMessage, schemaOf: () => Schema | null): AsyncGenerator<ScannedBatch> {
+  let body: ReadableStream<Uint8Array>;
+  if (m.kind === "events") {
+    const bytes = new TextEncoder().encode(m.ndjson);
+    body = new ReadableStream({
+      start(c) {
+        c.enqueue(bytes);
+        c.close();
+      },
+    });
+  } else {
+    const obj = await bindingStore(env).getStream(m.stagingKey);
+    if (!obj) throw new FloeError("not_found", `staged body ${m.stagingKey} is missing`);
+    body = obj.body;
+  }
+  yield* scanNdjson(body, { batchRows: MESSAGE_BATCH_ROWS, maxLineBytes: MESSAGE_LINE_BYTES }, schemaOf);
 }
 
 /** The event key of each row: the idField's value, or `{request key prefix}:{row index}` (DESIGN.md "Event keys"). */

@@ -2,6 +2,10 @@ import fc from "fast-check";
 import { parquetReadObjects } from "hyparquet";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { LineScanner } from "../../src/columnar/ndjson-scan.js";
+import { keepRows, scanNdjson } from "../../src/columnar/scan-batches.js";
+import { BatchWriter } from "../../src/iceberg/batch-writer.js";
+import { DEFAULT_POLICY } from "../../src/iceberg/ingest-policy.js";
+import { PartitionedFileWriter } from "../../src/iceberg/write-files.js";
 import { decodeRows } from "../../src/decode/decode-rows.js";
 import { ndjsonBatches } from "../../src/decode/ndjson.js";
 import { isFloeError } from "../../src/errors.js";
@@ -202,5 +206,50 @@ describe("columnar NDJSON scanner against the reference reading", () => {
     expect(name.valueAt(0)).toBe('café "x" é🌍');
     expect(name.valueAt(1)).toBe(null);
     expect(amount.valueAt(0)).toBe(-12.5);
+  });
+});
+
+describe("keepRows (the consumer writes only the rows its claim found fresh)", () => {
+  const schema: Schema = { type: "struct", "schema-id": 0, fields: [{ id: 1, name: "id", required: true, type: "long" }, { id: 2, name: "s", required: false, type: "string" }] };
+  const stream = (text: string) => chunked(enc.encode(text), [7, 19]);
+
+  async function written(feed: (w: BatchWriter) => Promise<void>) {
+    const store = new MemoryStore();
+    const w = new BatchWriter(schema, { "spec-id": 0, fields: [] }, 2, { mode: "evolve", infer: DEFAULT_POLICY, partitionBy: [], files: (s, spec) => new PartitionedFileWriter(store, loc, s, spec) });
+    await feed(w);
+    const rows: unknown[] = [];
+    for (const f of await w.finish()) {
+      const b = (await store.get(f.filePath.replace(`${loc.uri}/`, `${loc.key}/`)))!;
+      rows.push(...(await parquetReadObjects({ file: b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer })));
+    }
+    return { rows, schema: w.schema };
+  }
+
+  it("writes the kept rows, fast and slow, in order, as writing them parsed does (property)", async () => {
+    const lineArb = fc.oneof(
+      fc.record({ id: fc.integer({ min: 0, max: 1000 }), s: fc.string({ maxLength: 5 }) }).map((r) => JSON.stringify(r)),
+      fc.record({ id: fc.integer({ min: 0, max: 1000 }), extra: fc.boolean() }).map((r) => JSON.stringify(r)),
+      fc.record({ id: fc.integer({ min: 0, max: 1000 }), s: fc.constant("a\\u00e9") }).map((r) => `{"id":${r.id},"s":"${r.s}"}`),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(lineArb, fc.boolean()), { maxLength: 30 }), async (lines) => {
+        const text = lines.map(([l]) => l).join("\n");
+        const keep = (p: number) => lines[p][1];
+        const scanned = await written(async (w) => {
+          for await (const b of scanNdjson(stream(text), { batchRows: 1000, maxLineBytes: 4096 }, () => w.schema)) await w.writeScanned(keepRows(b, (p) => keep(b.first + p), 40));
+        });
+        const parsed = await written((w) => w.write(lines.filter(([, k]) => k).map(([l]) => JSON.parse(l)), 40));
+        expect(scanned).toEqual(parsed);
+      }),
+      { numRuns: 100, seed: Number(process.env.FUZZ_SEED ?? 20261129) },
+    );
+  });
+
+  it("names a refused row by its index in the request, not among the kept rows", async () => {
+    const text = ['{"id":1}', '{"id":2}', '{"id":"x"}', '{"id":4,"s":5}'].join("\n");
+    const refusal = await written(async (w) => {
+      for await (const b of scanNdjson(stream(text), { batchRows: 1000, maxLineBytes: 4096 }, () => w.schema)) await w.writeScanned(keepRows(b, (p) => p !== 2, 100));
+    }).catch((e: Error) => e.message);
+    expect(refusal).toBe('row 103, field "s": expected string, got 5');
   });
 });
