@@ -5,13 +5,13 @@ import { StringDictionary } from "./dictionary.js";
  * How a column's values are held while a row group fills: a typed array per column instead of a JS
  * value per cell, so the common path allocates nothing per value. `int` holds int and date (days),
  * `long` holds long, time and timestamps (microseconds), `string` holds UTF-8 bytes interned in a
- * dictionary. Other Iceberg types (decimal, uuid, binary, fixed, nested) have no typed column:
- * files with them are written by hyparquet-writer from JS values.
+ * dictionary. Other Iceberg types (structs, lists, maps, decimal, uuid, binary, fixed) are `value`
+ * columns: JS values as the row converter makes them, written by hyparquet-writer's column encoder.
  */
-export type ColumnKind = "boolean" | "int" | "long" | "float" | "double" | "string";
+export type ColumnKind = "boolean" | "int" | "long" | "float" | "double" | "string" | "value";
 
-export function columnKind(t: IcebergType): ColumnKind | null {
-  if (!isPrimitive(t)) return null;
+export function columnKind(t: IcebergType): ColumnKind {
+  if (!isPrimitive(t)) return "value";
   switch (t as PrimitiveType) {
     case "boolean":
       return "boolean";
@@ -30,19 +30,13 @@ export function columnKind(t: IcebergType): ColumnKind | null {
     case "string":
       return "string";
     default:
-      return null;
+      return "value";
   }
 }
 
-/** The schema's top-level columns as typed kinds, or null when one of them has no typed column. */
-export function columnKinds(schema: Schema): ColumnKind[] | null {
-  const kinds: ColumnKind[] = [];
-  for (const f of schema.fields) {
-    const k = columnKind(f.type);
-    if (!k) return null;
-    kinds.push(k);
-  }
-  return kinds;
+/** The schema's top-level columns' kinds. */
+export function columnKinds(schema: Schema): ColumnKind[] {
+  return schema.fields.map((f) => columnKind(f.type));
 }
 
 const INITIAL = 1024;
@@ -267,6 +261,33 @@ export class StringColumn extends Column {
   }
 }
 
+/** Values with no typed column (nested, decimal, uuid, binary, fixed): one JS value per row, as the converter makes it. */
+export class ValueColumn extends Column {
+  values: unknown[] = [];
+
+  protected grow(): void {}
+
+  override appendNull(): void {
+    super.appendNull();
+    this.values.push(null);
+  }
+
+  appendValue(v: InternalValue | unknown): void {
+    if (v === null || v === undefined) return this.appendNull();
+    this.room();
+    this.defs[this.length++] = 1;
+    this.values.push(v);
+  }
+
+  valueAt(i: number): InternalValue {
+    return this.values[i] as InternalValue;
+  }
+
+  appendRow(src: Column, i: number): void {
+    this.appendValue((src as ValueColumn).values[i]);
+  }
+}
+
 /** An empty column of `kind` with room for `capacity` rows before it grows. */
 export function newColumn(kind: ColumnKind, capacity = INITIAL): Column {
   switch (kind) {
@@ -274,6 +295,8 @@ export function newColumn(kind: ColumnKind, capacity = INITIAL): Column {
       return new BooleanColumn(kind, capacity);
     case "string":
       return new StringColumn(kind, capacity);
+    case "value":
+      return new ValueColumn(kind, capacity);
     default:
       return new NumberColumn(kind, capacity);
   }

@@ -1,13 +1,16 @@
-import type { FileMetaData, KeyValue, RowGroup, SchemaElement } from "hyparquet";
+import type { FileMetaData, KeyValue, RowGroup, SchemaElement, SchemaTree } from "hyparquet";
 import { ByteWriter } from "hyparquet-writer/src/bytewriter.js";
 import { writeMetadata } from "hyparquet-writer/src/metadata.js";
+import { schemaPathResolver } from "hyparquet-writer/src/schema.js";
 import type { ColumnBatch } from "../iceberg/rows.js";
 import type { Schema } from "../iceberg/types.js";
-import { pageCompressor } from "../parquet/codecs.js";
+import { codecOptions, pageCompressor, type Compressors } from "../parquet/codecs.js";
 import { fileMetrics } from "../parquet/metrics.js";
 import { parquetSchema } from "../parquet/schema.js";
+import { CREATED_BY } from "../parquet/writer.js";
 import { writeColumnChunk, type ChunkOptions, type ChunkTarget } from "./column-chunk.js";
-import { newColumn, typedFromValues, type Column, type ColumnKind, type TypedBatch } from "./columns.js";
+import { newColumn, typedFromValues, ValueColumn, type Column, type ColumnKind, type TypedBatch } from "./columns.js";
+import { writeValueChunks } from "./value-chunk.js";
 
 /** What both data file writers take and give (see `DataFileWriter` in parquet/writer.ts). */
 export interface FileWriterOptions {
@@ -20,16 +23,16 @@ export interface FileWriterOptions {
 }
 
 const MAGIC = 0x31524150; // "PAR1"
-export const COLUMNAR_CREATED_BY = "floe (own column writer)";
 
 /**
- * Writes a Parquet data file of a flat schema (every top-level column of a type `columnKind`
- * knows) from typed columns, a row group at a time. This writer exists because hyparquet-writer,
- * fed ready-made JS arrays, tops out at about half DuckDB's speed: it encodes each string with its
- * own TextEncoder call, builds statistics and tries a dictionary per value, and compresses
- * snappy a byte at a time. Here values stay in typed arrays from the scanner (or from the
- * reference conversion) to the page, strings stay UTF-8 and interned, and the footer is still
- * hyparquet-writer's (a cold path). Nested schemas keep hyparquet-writer (`DataFileWriter`).
+ * Writes a Parquet data file from columns, a row group at a time. This writer exists because
+ * hyparquet-writer, fed ready-made JS arrays, tops out at about half DuckDB's speed: it encodes
+ * each string with its own TextEncoder call, builds statistics and tries a dictionary per value,
+ * and compresses snappy a byte at a time. Here the flat typed columns (see `ColumnKind`) stay in
+ * typed arrays from the scanner (or from the reference conversion) to the page, strings stay UTF-8
+ * and interned (column-chunk.ts); `value` columns (nested, decimal, uuid, binary, fixed) are
+ * encoded by hyparquet-writer's column encoder (value-chunk.ts), and the footer is hyparquet-writer's
+ * (a cold path).
  */
 export class ColumnarFileWriter {
   readonly schema: Schema;
@@ -38,6 +41,9 @@ export class ColumnarFileWriter {
   private readonly elements: SchemaElement[];
   private readonly targets: ChunkTarget[];
   private readonly chunk: ChunkOptions;
+  private readonly compressors: Compressors;
+  /** Each top-level column's path in the Parquet schema tree (what hyparquet-writer's encoder takes). */
+  private readonly paths: SchemaTree[][];
   private readonly out = new ByteWriter();
   private readonly chunks: Uint8Array[] = [];
   private pending: Column[] | null = null;
@@ -52,8 +58,12 @@ export class ColumnarFileWriter {
     this.schema = opts.schema;
     this.kinds = kinds;
     this.elements = parquetSchema(opts.schema);
-    this.targets = opts.schema.fields.map((f, i) => ({ path: [f.name], type: this.elements[i + 1].type!, required: f.required }));
+    // Typed columns are flat: their element is the one after the root that bears their name.
+    this.targets = opts.schema.fields.map((f) => ({ path: [f.name], type: this.elements.find((e) => e.name === f.name && e.field_id === f.id)?.type ?? "BYTE_ARRAY", required: f.required }));
     this.chunk = pageCompressor(opts.codec ?? "snappy");
+    this.compressors = codecOptions(opts.codec ?? "snappy").compressors;
+    const resolve = schemaPathResolver(this.elements);
+    this.paths = opts.schema.fields.map((f) => resolve([f.name]));
     this.out.appendUint32(MAGIC);
   }
 
@@ -98,7 +108,9 @@ export class ColumnarFileWriter {
   async flush(): Promise<void> {
     if (!this.pending || this.pendingRows === 0) return;
     const groupStart = this.out.offset;
-    const columns = this.pending.map((col, c) => writeColumnChunk(this.out, col, this.targets[c], this.chunk));
+    const columns = this.pending.flatMap((col, c) =>
+      col instanceof ValueColumn ? writeValueChunks(this.out, this.paths[c], col.values, this.chunk.codec, this.compressors) : [writeColumnChunk(this.out, col, this.targets[c], this.chunk)],
+    );
     let total = 0n;
     for (const c of columns) total += c.meta_data!.total_uncompressed_size;
     this.rowGroups.push({ columns, total_byte_size: total, num_rows: BigInt(this.pendingRows), total_compressed_size: BigInt(this.out.offset - groupStart) });
@@ -112,7 +124,7 @@ export class ColumnarFileWriter {
     await this.flush();
     const metadata = {
       version: 2,
-      created_by: COLUMNAR_CREATED_BY,
+      created_by: CREATED_BY,
       schema: this.elements,
       num_rows: BigInt(this.rows),
       row_groups: this.rowGroups,

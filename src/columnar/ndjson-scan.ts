@@ -1,5 +1,6 @@
 import { isoDaysOfBytes, isoMicrosOfBytes } from "../iceberg/iso-fast.js";
-import type { Schema } from "../iceberg/types.js";
+import { fieldConverter, type Convert } from "../iceberg/rows.js";
+import type { InternalValue, Schema } from "../iceberg/types.js";
 import { FNV_OFFSET, FNV_PRIME } from "./dictionary.js";
 import { BooleanColumn, columnKinds, newColumn, NumberColumn, StringColumn, type Column } from "./columns.js";
 
@@ -18,7 +19,6 @@ const SPECIAL = new Uint8Array(256);
 for (let x = 0; x < 256; x++) SPECIAL[x] = x < 0x20 || x === QUOTE || x === BACKSLASH || x >= 0x80 ? 1 : 0;
 
 // Column types as the scanner tells them apart (time has no fast form: its lines go to the reference).
-const T_NONE = 0;
 const T_BOOLEAN = 1;
 const T_INT = 2;
 const T_LONG = 3;
@@ -27,6 +27,8 @@ const T_DOUBLE = 5;
 const T_STRING = 6;
 const T_TIMESTAMP = 7; // timestamp and timestamptz: the same shape is read, UTC
 const T_DATE = 8;
+/** Any other type (time, decimal, uuid, binary, fixed, nested): the value's JSON text is parsed and converted as the reference does. */
+const T_VALUE = 9;
 const TYPE_CODES: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, {
   boolean: T_BOOLEAN,
   int: T_INT,
@@ -48,6 +50,7 @@ const NULL = 1;
 const NUM = 2;
 const STR = 3;
 const BOOL = 4;
+const VALUE = 5;
 
 /**
  * Reads one NDJSON line straight into typed columns, for a flat schema: `{"key": value, …}` where
@@ -67,6 +70,9 @@ export class LineScanner {
   readonly columns: Column[];
   private readonly names: Uint8Array[];
   private readonly plain: boolean[];
+  private readonly converters: (Convert | null)[];
+  /** Converted values of T_VALUE columns in the current line. */
+  private readonly values: unknown[] = [];
   /** Each column's type as a code (T_…): compared as small integers on every value. */
   private readonly types: Uint8Array;
   private readonly required: boolean[];
@@ -85,10 +91,9 @@ export class LineScanner {
   private unescapedLen = 0;
   private hint = 0;
 
-  /** A scanner for `schema`, or null when the schema has a column no typed column holds. */
-  static for(schema: Schema, capacity?: number): LineScanner | null {
-    const kinds = columnKinds(schema);
-    return kinds ? new LineScanner(schema, kinds.map((k) => newColumn(k, capacity)), capacity) : null;
+  /** A scanner for `schema`. */
+  static for(schema: Schema, capacity?: number): LineScanner {
+    return new LineScanner(schema, columnKinds(schema).map((k) => newColumn(k, capacity)), capacity);
   }
 
   private constructor(
@@ -103,7 +108,9 @@ export class LineScanner {
     // A name with a quote, a backslash or a control character is written escaped in JSON: its raw
     // bytes are not its key's bytes, so lines with it go to the reference.
     this.plain = this.names.map((name) => name.every((x) => x >= 0x20 && x !== QUOTE && x !== BACKSLASH));
-    this.types = Uint8Array.from(schema.fields, (f) => TYPE_CODES[f.type as string] ?? T_NONE);
+    this.types = Uint8Array.from(schema.fields, (f) => (typeof f.type === "string" ? (TYPE_CODES[f.type] ?? T_VALUE) : T_VALUE));
+    // In "error" mode: a value with a field the table lacks is handed over (the reference evolves the schema, or refuses it).
+    this.converters = schema.fields.map((f) => (this.types[schema.fields.indexOf(f)] === T_VALUE ? fieldConverter(f, { unknownFields: "error" }) : null));
     this.required = schema.fields.map((f) => f.required);
     this.n = schema.fields.length;
     this.state = new Uint8Array(this.n);
@@ -208,6 +215,7 @@ export class LineScanner {
   private value(c: number, b: Uint8Array, i: number, end: number): number {
     const x = b[i];
     const type = this.types[c];
+    if (type === T_VALUE) return this.generic(c, b, i, end);
     if (x === 0x6e /* n */) {
       if (!literal(b, i, end, "null") || this.required[c]) return -1;
       this.state[c] = NULL;
@@ -240,6 +248,26 @@ export class LineScanner {
     }
     if (x === MINUS || (x >= 0x30 && x <= 0x39)) return this.number(c, b, i, end, type);
     return -1;
+  }
+
+  /**
+   * A value of a type without a typed reading: its JSON text is cut (balanced brackets, strings
+   * with escapes), parsed and converted by the reference's converter for the field. A refusal of
+   * either hands the line over, where the reference names it.
+   */
+  private generic(c: number, b: Uint8Array, i: number, end: number): number {
+    const k = skipValue(b, i, end);
+    if (k < 0) return -1;
+    let v: unknown;
+    try {
+      v = this.converters[c]!(JSON.parse(strictUtf8.decode(b.subarray(i, k))), 0, "");
+    } catch {
+      return -1;
+    }
+    if ((v === null || v === undefined) && this.required[c]) return -1;
+    this.state[c] = VALUE;
+    this.values[c] = v;
+    return k;
   }
 
   /**
@@ -431,6 +459,9 @@ export class LineScanner {
         case BOOL:
           (col as BooleanColumn).appendBoolean(this.num[c] === 1);
           break;
+        case VALUE:
+          col.appendValue(this.values[c] as InternalValue);
+          break;
         default:
           col.appendNull();
       }
@@ -438,6 +469,39 @@ export class LineScanner {
     this.taken++;
     return 0;
   }
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * The index after the JSON value at b[i] (an object or array with its brackets balanced, a string,
+ * or a bare token), or -1 where the line ends first. The text is checked by JSON.parse after.
+ */
+function skipValue(b: Uint8Array, i: number, end: number): number {
+  let depth = 0;
+  let k = i;
+  while (k < end) {
+    const x = b[k];
+    if (x === QUOTE) {
+      k++;
+      while (k < end && b[k] !== QUOTE) {
+        if (b[k] < 0x20) return -1;
+        k += b[k] === BACKSLASH ? 2 : 1;
+      }
+      if (k >= end) return -1;
+      k++;
+      if (depth === 0) return k;
+      continue;
+    }
+    if (x === LF) return -1;
+    if (x === OPEN_BRACE || x === 0x5b /* [ */) depth++;
+    else if (x === CLOSE_BRACE || x === 0x5d /* ] */) {
+      if (depth === 0) return k; // the end of the enclosing object: a bare token ended here
+      if (--depth === 0) return k + 1;
+    } else if (depth === 0 && (x === COMMA || x === 0x20 || x === 0x09 || x === 0x0d)) return k;
+    k++;
+  }
+  return depth === 0 ? k : -1;
 }
 
 /** The ASCII text of b[from, to) (a number token). */

@@ -1,6 +1,6 @@
 import { checkLine, describeJson, lineEnd, ndjsonLines, parseLine, type LineCounter } from "../decode/ndjson-lines.js";
 import { FloeError } from "../errors.js";
-import type { ColumnBatch, RowConverter } from "../iceberg/rows.js";
+import type { RowConverter } from "../iceberg/rows.js";
 import type { Schema } from "../iceberg/types.js";
 import { columnKinds, newColumn, type Column, type TypedBatch } from "./columns.js";
 import { LineScanner } from "./ndjson-scan.js";
@@ -101,26 +101,17 @@ export async function* scanNdjson(stream: ReadableStream<Uint8Array>, opts: Scan
 }
 
 /**
- * The rows of a scanned batch, in input order, as the writer of `schema` takes them (typed when the
- * schema is flat). `schema` is the batch's own or one evolved from it by the slow rows (columns
+ * The rows of a scanned batch, in input order, as the writer of `schema` takes them. `schema` is the batch's own or one evolved from it by the slow rows (columns
  * only added); the slow rows are converted by the reference converter, which names their refusals
  * by their place in the input.
  */
-export function batchRows(b: ScannedBatch, schema: Schema, convert: RowConverter): TypedBatch | ColumnBatch {
+export function batchRows(b: ScannedBatch, schema: Schema, convert: RowConverter): TypedBatch | ReturnType<RowConverter> {
   if (b.slow.length === 0 && b.schema === schema) return { typed: true, columns: b.fast!, rowCount: b.rowCount, approxBytes: b.approxBytes };
   const converted = convert(b.slow, b.first, b.slowIndex);
   if (b.fastRows === 0) return converted;
   const oldIndex = new Map(b.schema!.fields.map((f, i) => [f.id, i]));
   const from = schema.fields.map((f) => oldIndex.get(f.id) ?? -1);
   const kinds = columnKinds(schema);
-  if (!kinds) {
-    // The slow rows added a column no typed column holds: every row as JS values.
-    const columns = schema.fields.map(() => new Array<unknown>(b.rowCount));
-    walk(b, (row, fast, slow) => {
-      for (let c = 0; c < columns.length; c++) columns[c][row] = fast >= 0 ? (from[c] >= 0 ? b.fast![from[c]].valueAt(fast) : null) : converted.columns[c][slow];
-    });
-    return { columns, rowCount: b.rowCount, approxBytes: b.approxBytes };
-  }
   const columns = kinds.map((k) => newColumn(k));
   walk(b, (_row, fast, slow) => {
     for (let c = 0; c < columns.length; c++) {

@@ -17,7 +17,7 @@ export interface ConvertOptions {
   unknownFields: "error" | "ignore";
 }
 
-type Convert = (v: unknown, row: number, path: string) => unknown;
+export type Convert = (v: unknown, row: number, path: string) => unknown;
 
 /**
  * Compiles a converter from JSON rows to internal values (see `InternalValue`) for `schema`,
@@ -34,7 +34,7 @@ export function compileRowConverter(schema: StructType, opts: ConvertOptions): R
   const fields = schema.fields;
   const names = fields.map((f) => f.name);
   const known = new Set(names);
-  const converters = fields.map((f) => fieldConverter(f));
+  const converters = fields.map((f) => fieldConverter(f, opts));
   const n = fields.length;
 
   // `indexes` (the rows' own indexes, when they are not consecutive) name rows in refusals.
@@ -66,17 +66,21 @@ export function compileRowConverter(schema: StructType, opts: ConvertOptions): R
     }
     return { columns, rowCount: count, approxBytes };
   };
+}
 
-  function fieldConverter(f: NestedField): Convert {
-    const inner = typeConverter(f.type, opts);
-    if (f.required) {
-      return (v, row, path) => {
-        if (v === null || v === undefined) throw fieldError(row, path, `required field is missing`);
-        return inner(v, row, path);
-      };
-    }
-    return (v, row, path) => (v === null || v === undefined ? null : inner(v, row, path));
+/**
+ * The converter of one top-level field's JSON value (what `compileRowConverter` applies per
+ * column): the columnar scanner uses it for values it has no typed reading of (nested, decimal…).
+ */
+export function fieldConverter(f: NestedField, opts: ConvertOptions): Convert {
+  const inner = typeConverter(f.type, opts);
+  if (f.required) {
+    return (v, row, path) => {
+      if (v === null || v === undefined) throw fieldError(row, path, `required field is missing`);
+      return inner(v, row, path);
+    };
   }
+  return (v, row, path) => (v === null || v === undefined ? null : inner(v, row, path));
 }
 
 function typeConverter(t: IcebergType, opts: ConvertOptions): Convert {

@@ -4,7 +4,12 @@ import { compressors } from "hyparquet-compressors";
 import { describe, expect, it } from "vitest";
 import { compileRowConverter } from "../../src/iceberg/rows.js";
 import type { PrimitiveType, Schema } from "../../src/iceberg/types.js";
-import { COLUMNAR_CREATED_BY, CREATED_BY, DataFileWriter, NestedFileWriter, footerMetadata } from "../../src/parquet/writer.js";
+import { ByteWriter } from "hyparquet-writer/src/bytewriter.js";
+import { ParquetWriter } from "hyparquet-writer/src/parquet-writer.js";
+import { codecOptions } from "../../src/parquet/codecs.js";
+import { fileMetrics } from "../../src/parquet/metrics.js";
+import { parquetSchema } from "../../src/parquet/schema.js";
+import { CREATED_BY, DataFileWriter, footerMetadata } from "../../src/parquet/writer.js";
 import { bodyBytes } from "../../src/storage/object-store.js";
 import { duckdb } from "../support/duckdb.js";
 import { tempFile } from "../support/temp-file.js";
@@ -35,10 +40,19 @@ const ROWS = [
 
 type Rows = Record<string, unknown>[];
 
+/** The reference: the same converted values written by hyparquet-writer alone, as Floe wrote every file before its own column writer. */
+function hyparquetWrite(schema: Schema, columns: unknown[][], rowCount: number, codec: string, rowGroupRows: number) {
+  const out = new ByteWriter();
+  const w = new ParquetWriter({ writer: out, schema: parquetSchema(schema), ...codecOptions(codec), kvMetadata: footerMetadata(schema) });
+  if (rowCount) w.write({ columnData: schema.fields.map((f, i) => ({ name: f.name, data: columns[i] })), rowGroupSize: rowGroupRows });
+  w.finish();
+  return { bytes: new Uint8Array(out.getBuffer()), metrics: fileMetrics(schema, w.row_groups, rowCount, out.offset), rowGroups: w.row_groups };
+}
+
 async function write(schema: Schema, rows: Rows, opts: { codec?: string; rowGroupRows?: number; reference?: boolean } = {}) {
   const batch = compileRowConverter(schema, { unknownFields: "error" })(rows, 0);
-  const o = { schema, codec: opts.codec, rowGroupRows: opts.rowGroupRows ?? 10_000, rowGroupBytes: 8 << 20, kvMetadata: footerMetadata(schema) };
-  const w = opts.reference ? new NestedFileWriter(o) : new DataFileWriter(o);
+  if (opts.reference) return hyparquetWrite(schema, batch.columns, batch.rowCount, opts.codec ?? "snappy", opts.rowGroupRows ?? 10_000);
+  const w = new DataFileWriter({ schema, codec: opts.codec, rowGroupRows: opts.rowGroupRows ?? 10_000, rowGroupBytes: 8 << 20 });
   await w.write(batch);
   const { chunks, metrics } = await w.finish();
   const bytes = bodyBytes(chunks);
@@ -53,7 +67,7 @@ describe("our column writer (flat schemas)", () => {
       const { bytes } = await write(FLAT, ROWS, { codec, rowGroupRows: 3 });
       const path = tempFile("flat.parquet", bytes);
       expect(await duckdb(`SELECT DISTINCT compression FROM parquet_metadata('${path}')`)).toEqual([{ compression: codec.toUpperCase() }]);
-      expect(await duckdb(`SELECT created_by FROM parquet_file_metadata('${path}')`)).toEqual([{ created_by: COLUMNAR_CREATED_BY }]);
+      expect(await duckdb(`SELECT created_by FROM parquet_file_metadata('${path}')`)).toEqual([{ created_by: CREATED_BY }]);
       expect(await duckdb(`SELECT * FROM read_parquet('${path}')`)).toEqual([
         { b: true, i: -7, l: "9007199254740993", f: 1.5, d: 2.25, dt: "2017-11-16", t: "22:31:08.123456", ts: "2017-11-16 22:31:08.000001", tstz: "2017-11-16 22:31:08+00", s: ROWS[0].s },
         { b: null, i: null, l: "0", f: null, d: "NaN", dt: null, t: null, ts: null, tstz: null, s: "" },
@@ -156,13 +170,29 @@ describe("our column writer (flat schemas)", () => {
     );
   });
 
-  it("leaves nested schemas to hyparquet-writer", async () => {
-    const nested: Schema = { type: "struct", "schema-id": 0, fields: [{ id: 1, name: "a", required: false, type: { type: "list", "element-id": 2, element: "string", "element-required": false } }] };
-    const w = new DataFileWriter({ schema: nested });
-    expect(w.columnar).toBe(false);
-    await w.write(compileRowConverter(nested, { unknownFields: "error" })([{ a: ["x"] }], 0));
-    const { chunks } = await w.finish();
-    const path = tempFile("nested.parquet", bodyBytes(chunks));
-    expect(await duckdb(`SELECT created_by FROM parquet_file_metadata('${path}')`)).toEqual([{ created_by: CREATED_BY }]);
+  it("writes nested and other value columns beside typed ones, read back as the reference writes them", async () => {
+    const mixed: Schema = {
+      type: "struct",
+      "schema-id": 0,
+      fields: [
+        { id: 1, name: "id", required: true, type: "long" },
+        { id: 2, name: "tags", required: false, type: { type: "list", "element-id": 5, element: "string", "element-required": false } },
+        { id: 3, name: "geo", required: false, type: { type: "struct", fields: [{ id: 6, name: "lat", required: false, type: "double" }, { id: 7, name: "city", required: false, type: "string" }] } },
+        { id: 4, name: "price", required: false, type: "decimal(9, 2)" },
+      ],
+    };
+    const rows: Rows = [];
+    for (let n = 0; n < 50; n++) rows.push({ id: n, tags: n % 5 === 0 ? null : ["a", n % 3 ? "b" : null], geo: n % 7 === 0 ? null : { lat: n / 3, city: n % 2 ? "Paris" : null }, price: n % 4 === 0 ? null : `${n}.25` });
+    const ours = await write(mixed, rows, { rowGroupRows: 16 });
+    const theirs = await write(mixed, rows, { rowGroupRows: 16, reference: true });
+    expect(await read(ours.bytes)).toEqual(await read(theirs.bytes));
+    const m = (x: typeof ours.metrics) => ({ ...x, fileSizeInBytes: 0, columnSizes: null, splitOffsets: null });
+    expect(m(ours.metrics)).toEqual(m(theirs.metrics));
+    const path = tempFile("mixed.parquet", ours.bytes);
+    expect(await duckdb(`SELECT id, tags, geo, price::VARCHAR AS price FROM read_parquet('${path}') WHERE id IN (1, 5, 7)`)).toEqual([
+      { id: "1", tags: ["a", "b"], geo: { lat: 1 / 3, city: "Paris" }, price: "1.25" },
+      { id: "5", tags: null, geo: { lat: 5 / 3, city: "Paris" }, price: "5.25" },
+      { id: "7", tags: ["a", "b"], geo: null, price: "7.25" },
+    ]);
   });
 });

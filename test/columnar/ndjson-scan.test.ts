@@ -78,6 +78,10 @@ const DECLARED: StructType = {
     { id: 0, name: "n", required: false, type: "int" },
     { id: 0, name: "flag", required: false, type: "boolean" },
     { id: 0, name: "day", required: false, type: "date" },
+    { id: 0, name: "geo", required: false, type: { type: "struct", fields: [{ id: 0, name: "lat", required: false, type: "double" }, { id: 0, name: "city", required: true, type: "string" }] } },
+    { id: 0, name: "tags", required: false, type: { type: "list", "element-id": 0, element: "string", "element-required": false } },
+    { id: 0, name: "price", required: false, type: "decimal(9, 2)" },
+    { id: 0, name: "at", required: false, type: "time" },
   ],
 };
 
@@ -105,6 +109,13 @@ const typed: Record<string, fc.Arbitrary<string>> = {
   n: fc.integer({ min: -5000, max: 5000 }).map(String),
   flag: fc.constantFrom("true", "false"),
   day: fc.constantFrom('"2024-01-01"', '"1969-12-31"'),
+  geo: fc.oneof(
+    { weight: 8, arbitrary: fc.record({ lat: fc.double({ noNaN: true, noDefaultInfinity: true }), city: fc.constantFrom("Paris", "Oslo", "é") }).map((g) => JSON.stringify(g)) },
+    { weight: 1, arbitrary: fc.constantFrom('{"city":"Rome"}', '{"lat":1}', '{"city":"Rome","zip":"00100"}', '{ "city" : "a\\"b" , "lat" : null }', "[]", '{"city":5}') },
+  ),
+  tags: fc.oneof({ weight: 8, arbitrary: fc.array(fc.oneof(fc.string({ maxLength: 4 }), fc.constant(null)), { maxLength: 3 }).map((t) => JSON.stringify(t)) }, { weight: 1, arbitrary: fc.constantFrom("[1]", '["a",[]]', '"a"') }),
+  price: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: -99999, max: 99999 }).map((n) => JSON.stringify((n / 100).toFixed(2))) }, { weight: 1, arbitrary: fc.constantFrom("12.5", '"1.234"', '"x"', "1e2") }),
+  at: fc.oneof({ weight: 8, arbitrary: fc.constantFrom('"10:00:00"', '"23:59:59.999999"') }, { weight: 1, arbitrary: fc.constantFrom('"25:00:00"', "5") }),
 };
 const member = fc.oneof({ weight: 30, arbitrary: fc.constantFrom(...Object.keys(typed)) }, { weight: 1, arbitrary: fc.constantFrom("extra", "é", "na\\u006de") }).chain((k) => {
   const right = typed[k];
@@ -176,10 +187,10 @@ describe("columnar NDJSON scanner against the reference reading", () => {
       { numRuns: process.env.CI ? 300 : 500, seed: Number(process.env.FUZZ_SEED ?? 20261129) },
     );
     // The runs exercised both paths and both outcomes (else the property would prove little).
-    expect(scans.taken).toBeGreaterThan(1000);
-    expect(scans.handedOver).toBeGreaterThan(100);
-    expect(outcomes.ok).toBeGreaterThan(100);
-    expect(outcomes.refused).toBeGreaterThan(50);
+    expect(scans.taken).toBeGreaterThan(500);
+    expect(scans.handedOver).toBeGreaterThan(50);
+    expect(outcomes.ok).toBeGreaterThan(40);
+    expect(outcomes.refused).toBeGreaterThan(40);
   });
 
   it("takes the common lines itself and hands over the rest", () => {
