@@ -1,4 +1,5 @@
 import { scanNdjson } from "../src/columnar/scan-batches.js";
+import { decodeRows } from "../src/decode/decode-rows.js";
 import { ndjsonBatches } from "../src/decode/ndjson.js";
 import { freshSchema } from "../src/iceberg/batch-writer.js";
 import { appendBatches } from "../src/iceberg/append-rows.js";
@@ -22,6 +23,13 @@ export const BENCH_SCHEMA: StructType = {
   ],
 };
 
+/** CSV columns typed as the upload consumer types them from the table's schema (timestamps as text, converted). */
+const CSV_TYPES = { id: "long", amount: "double", quantity: "long", is_mobile: "boolean" } as const;
+
+async function* rowsOf(batches: AsyncIterable<{ rows: Record<string, unknown>[] }>) {
+  for await (const b of batches) yield b.rows;
+}
+
 /** Input held in the isolate so timed runs measure conversion, not wrangler dev's request proxy. */
 let loaded: Uint8Array | undefined;
 
@@ -41,6 +49,7 @@ function loadedStream(): ReadableStream<Uint8Array> {
  * `POST /load`: keep the body as the input. Then, on that input:
  * `POST /convert`: NDJSON → Iceberg table (Parquet + manifests + metadata) in an in-memory store
  * (`?source=body`: from the request body as it streams in, instead of the loaded input).
+ * (`?format=json|csv`: the input is a JSON array or CSV of the same events, decoded as uploads are.)
  * `POST /parse`: the reference NDJSON decoder only (JSON.parse cost).
  * `POST /scan`: the columnar scanner only (bytes into typed columns, nothing encoded).
  */
@@ -56,7 +65,14 @@ export default {
       const rowGroupRows = Number(searchParams.get("rowGroupRows") ?? 10_000);
       const body = searchParams.get("source") === "body" ? req.body! : loadedStream();
       // `?path=reference`: JSON.parse and the row converter instead of the columnar scanner.
-      const input = searchParams.get("path") === "reference" ? ndjsonBatches(body, { batchRows: rowGroupRows }) : { ndjson: body };
+      // `?format=json|csv`: the loaded input is that format, decoded as an upload of it is (decodeRows).
+      const format = searchParams.get("format");
+      const input =
+        format === "json" || format === "csv"
+          ? rowsOf(decodeRows(body, { format, batchRows: rowGroupRows, csv: { types: CSV_TYPES } }))
+          : searchParams.get("path") === "reference"
+            ? ndjsonBatches(body, { batchRows: rowGroupRows })
+            : { ndjson: body };
       const r = await appendBatches(store, tableLocation("bench", "warehouse", "default", "events"), input, {
         chunkRows: rowGroupRows,
         create: { schema: BENCH_SCHEMA },
