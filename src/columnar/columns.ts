@@ -88,6 +88,11 @@ export abstract class Column {
   /** Appends row i of a column of the same kind. */
   abstract appendRow(src: Column, i: number): void;
 
+  /** Appends rows [start, end) of a column of the same kind. */
+  appendRows(src: Column, start: number, end: number): void {
+    for (let i = start; i < end; i++) this.appendRow(src, i);
+  }
+
   /** A new column of the same kind holding the rows at `rows`, in that order. */
   take(rows: ArrayLike<number>): Column {
     const out = newColumn(this.kind);
@@ -258,6 +263,26 @@ export class StringColumn extends Column {
     const d = s.dict;
     const id = s.ids[i];
     this.appendBytes(d.pool, d.starts[id], d.starts[id + 1]);
+  }
+
+  /** Each distinct value of the source is interned here once, then rows copy ids (a batch joining a row group). */
+  override appendRows(src: Column, start: number, end: number): void {
+    const s = src as StringColumn;
+    const d = s.dict;
+    const mapped = new Int32Array(d.count).fill(-1);
+    for (let i = start; i < end; i++) {
+      if (!s.defs[i]) {
+        this.appendNull();
+        continue;
+      }
+      const from = s.ids[i];
+      let id = mapped[from];
+      if (id < 0) id = mapped[from] = this.interning ? this.dict.intern(d.pool, d.starts[from], d.starts[from + 1]) : this.dict.push(d.pool, d.starts[from], d.starts[from + 1]);
+      if (this.length === DECIDE_AFTER && this.interning) this.decide();
+      if (this.length === this.defs.length) this.room();
+      this.defs[this.length] = 1;
+      this.ids[this.length++] = id;
+    }
   }
 }
 

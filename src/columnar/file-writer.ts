@@ -91,11 +91,7 @@ export class ColumnarFileWriter {
         this.pending = typed.columns; // the whole batch becomes the row group: no copy
       } else {
         this.pending ??= this.kinds.map((k) => newColumn(k));
-        for (let c = 0; c < this.pending.length; c++) {
-          const dst = this.pending[c];
-          const src = typed.columns[c];
-          for (let i = start; i < start + take; i++) dst.appendRow(src, i);
-        }
+        for (let c = 0; c < this.pending.length; c++) this.pending[c].appendRows(typed.columns[c], start, start + take);
       }
       this.pendingRows += take;
       this.pendingBytes += take * perRow;

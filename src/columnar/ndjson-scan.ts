@@ -2,7 +2,7 @@ import { isoDaysOfBytes, isoMicrosOfBytes } from "../iceberg/iso-fast.js";
 import { fieldConverter, type Convert } from "../iceberg/rows.js";
 import type { InternalValue, Schema } from "../iceberg/types.js";
 import { FNV_OFFSET, FNV_PRIME } from "./dictionary.js";
-import { BooleanColumn, columnKinds, newColumn, NumberColumn, StringColumn, type Column } from "./columns.js";
+import { BooleanColumn, columnKinds, newColumn, NumberColumn, StringColumn, type Column, type ColumnKind } from "./columns.js";
 
 const LF = 0x0a;
 const QUOTE = 0x22;
@@ -67,7 +67,6 @@ const VALUE = 5;
  * right about what it accepts; the differential tests hold it to that.
  */
 export class LineScanner {
-  readonly columns: Column[];
   private readonly names: Uint8Array[];
   private readonly plain: boolean[];
   private readonly converters: (Convert | null)[];
@@ -93,17 +92,16 @@ export class LineScanner {
 
   /** A scanner for `schema`. */
   static for(schema: Schema, capacity?: number): LineScanner {
-    return new LineScanner(schema, columnKinds(schema).map((k) => newColumn(k, capacity)), capacity);
+    return new LineScanner(schema, columnKinds(schema), capacity);
   }
 
   private constructor(
     schema: Schema,
-    columns: Column[],
+    private readonly kinds: ColumnKind[],
     /** Rows a batch will hold: columns are made that large up front. */
     private readonly capacity?: number,
   ) {
     const enc = new TextEncoder();
-    this.columns = columns;
     this.names = schema.fields.map((f) => enc.encode(f.name));
     // A name with a quote, a backslash or a control character is written escaped in JSON: its raw
     // bytes are not its key's bytes, so lines with it go to the reference.
@@ -127,10 +125,14 @@ export class LineScanner {
 
   /** Hands over the columns filled so far and starts new ones. */
   take(): Column[] {
-    const out = this.columns.splice(0, this.n, ...this.columns.map((c) => newColumn(c.kind, this.capacity)));
+    const out = this.filled;
+    this.filled = null;
     this.taken = 0;
-    return out;
+    return out ?? this.kinds.map((k) => newColumn(k));
   }
+
+  /** The columns being filled, made when the first row after a `take` arrives (a scanner often ends with none). */
+  private filled: Column[] | null = null;
 
   /** Where the last line scanned (taken or blank) ends: its `\n`, or the end given. */
   lineEnd = 0;
@@ -446,8 +448,9 @@ export class LineScanner {
     const stamp = this.stamp;
     const seen = this.seen;
     for (let c = 0; c < this.n; c++) if (seen[c] !== stamp && this.required[c]) return -1;
+    const columns = (this.filled ??= this.kinds.map((k) => newColumn(k, this.capacity)));
     for (let c = 0; c < this.n; c++) {
-      const col = this.columns[c];
+      const col = columns[c];
       switch (seen[c] === stamp ? st[c] : NONE) {
         case NUM:
           (col as NumberColumn).appendNumber(this.num[c]);

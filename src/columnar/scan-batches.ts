@@ -29,6 +29,8 @@ export interface ScannedBatch {
 export interface ScanOptions {
   batchRows: number;
   maxLineBytes: number;
+  /** Rows the columns make room for up front (default `batchRows`; less when the input is known to be small). */
+  capacity?: number;
   /** Refuse a line that is JSON but not an object as the upload decoder does (`NDJSON row N: expected a JSON object`), before the batch is converted. */
   objectsOnly?: boolean;
 }
@@ -54,7 +56,7 @@ export async function* scanNdjson(stream: ReadableStream<Uint8Array>, opts: Scan
     const schema = schemaOf();
     if (schema !== scannedWith || !scanner) {
       scannedWith = schema;
-      scanner = schema ? LineScanner.for(schema, opts.batchRows) : null;
+      scanner = schema ? LineScanner.for(schema, Math.min(opts.capacity ?? opts.batchRows, opts.batchRows)) : null;
     }
   };
   const batch = (): ScannedBatch => {

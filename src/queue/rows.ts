@@ -56,7 +56,8 @@ export async function* scanMessage(env: Env, m: RowsMessage, schemaOf: () => Sch
     if (!obj) throw new FloeError("not_found", `staged body ${m.stagingKey} is missing`);
     body = obj.body;
   }
-  yield* scanNdjson(body, { batchRows: MESSAGE_BATCH_ROWS, maxLineBytes: MESSAGE_LINE_BYTES }, schemaOf);
+  // A message holds about 128 KB: its columns are made for its rows, not for a full batch.
+  yield* scanNdjson(body, { batchRows: MESSAGE_BATCH_ROWS, maxLineBytes: MESSAGE_LINE_BYTES, capacity: m.kind === "events" ? m.count : undefined }, schemaOf);
 }
 
 /** The event key of each row: the idField's value, or `{request key prefix}:{row index}` (DESIGN.md "Event keys"). */
