@@ -86,3 +86,14 @@ export function streamOf(bytes: Uint8Array, chunkSize = 64 * 1024): ReadableStre
     },
   });
 }
+
+/** The parts joined into one array of `size` bytes (their total). */
+export function concatBytes(parts: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}

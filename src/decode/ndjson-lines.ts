@@ -1,4 +1,5 @@
 import { FloeError } from "../errors.js";
+import { concatBytes } from "./bytes.js";
 
 /**
  * Whole lines of the input: `buf[start, end)` holds them, each ended by `\n` except perhaps the last
@@ -59,7 +60,7 @@ export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, maxLineBy
         }
         atStart = false;
         if (carryBytes) {
-          chunk = concat([...carry, chunk], carryBytes + chunk.length);
+          chunk = concatBytes([...carry, chunk], carryBytes + chunk.length);
           carry = [];
           carryBytes = 0;
         }
@@ -76,7 +77,7 @@ export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, maxLineBy
       if (carryBytes > 0) {
         // The line begun in earlier chunks ends here: its bytes, joined, are a stretch of their own.
         if (carryBytes + first > maxLineBytes) throw tooLong(at.line, maxLineBytes);
-        const joined = concat([...carry, chunk.subarray(0, first + 1)], carryBytes + first + 1);
+        const joined = concatBytes([...carry, chunk.subarray(0, first + 1)], carryBytes + first + 1);
         carry = [];
         carryBytes = 0;
         yield { buf: joined, start: 0, end: joined.length };
@@ -93,7 +94,7 @@ export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, maxLineBy
       }
     }
     if (carryBytes > 0) {
-      let tail = concat(carry, carryBytes);
+      let tail = concatBytes(carry, carryBytes);
       if (atStart && tail[0] === 0xef && tail[1] === 0xbb && tail[2] === 0xbf) tail = tail.subarray(3);
       yield { buf: tail, start: 0, end: tail.length };
     }
@@ -102,15 +103,6 @@ export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, maxLineBy
   }
 }
 
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 

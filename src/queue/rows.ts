@@ -1,5 +1,6 @@
 import { scanNdjson, type ScannedBatch } from "../columnar/scan-batches.js";
 import type { Env } from "../config.js";
+import { streamOf } from "../decode/bytes.js";
 import { ndjsonBatches } from "../decode/ndjson.js";
 import { FloeError } from "../errors.js";
 import type { Schema } from "../iceberg/types.js";
@@ -45,12 +46,7 @@ export async function* scanMessage(env: Env, m: RowsMessage, schemaOf: () => Sch
   let body: ReadableStream<Uint8Array>;
   if (m.kind === "events") {
     const bytes = new TextEncoder().encode(m.ndjson);
-    body = new ReadableStream({
-      start(c) {
-        c.enqueue(bytes);
-        c.close();
-      },
-    });
+    body = streamOf(bytes, Math.max(1, bytes.byteLength));
   } else {
     const obj = await bindingStore(env).getStream(m.stagingKey);
     if (!obj) throw new FloeError("not_found", `staged body ${m.stagingKey} is missing`);
