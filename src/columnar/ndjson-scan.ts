@@ -2,15 +2,10 @@ import { isoDaysOfBytes, isoMicrosOfBytes } from "../iceberg/iso-fast.js";
 import { fieldConverter, type Convert } from "../iceberg/rows.js";
 import type { InternalValue, Schema } from "../iceberg/types.js";
 import { FNV_OFFSET, FNV_PRIME } from "./dictionary.js";
+import { ascii, BACKSLASH, CLOSE_BRACE, COMMA, hex4, LF, literal, OPEN_BRACE, putUtf8, QUOTE, skipSpace, skipValue, strictUtf8, validUtf8 } from "./json-bytes.js";
 import { BooleanColumn, columnKinds, newColumn, NumberColumn, StringColumn, type Column, type ColumnKind } from "./columns.js";
 
-const LF = 0x0a;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
 const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
 const MINUS = 0x2d;
 const DOT = 0x2e;
 
@@ -59,10 +54,12 @@ const VALUE = 5;
  * when it fits), true/false (boolean), a string (string, with JSON escapes decoded), an ISO instant
  * of the shape `fastIsoUtcMicros` reads (timestamp, timestamptz), `YYYY-MM-DD` (date).
  *
- * Anything else returns false and leaves the columns as they were: unknown, duplicate or escaped
- * keys, nesting, exponents, long digit runs, a value the column would have to convert or refuse,
- * invalid UTF-8 in a string, a missing required column, a line that is not an object or not
- * JSON. The caller hands such a line to the reference path (`parseLine` and the row converter),
+ * Values of other types (time, decimal, uuid, binary, fixed, structs, lists, maps) are cut from the
+ * line, parsed alone and converted by the row converter's code for the field.
+ *
+ * Anything else is not taken (-1) and leaves the columns as they were: unknown, duplicate or
+ * escaped keys, a value the column would have to convert or refuse, invalid UTF-8 in a string, a
+ * missing required column, a line that is not an object or not JSON. The caller hands such a line to the reference path (`parseLine` and the row converter),
  * which decides it exactly as it would have without this scanner. So the scanner only has to be
  * right about what it accepts; the differential tests hold it to that.
  */
@@ -108,7 +105,7 @@ export class LineScanner {
     this.plain = this.names.map((name) => name.every((x) => x >= 0x20 && x !== QUOTE && x !== BACKSLASH));
     this.types = Uint8Array.from(schema.fields, (f) => (typeof f.type === "string" ? (TYPE_CODES[f.type] ?? T_VALUE) : T_VALUE));
     // In "error" mode: a value with a field the table lacks is handed over (the reference evolves the schema, or refuses it).
-    this.converters = schema.fields.map((f) => (this.types[schema.fields.indexOf(f)] === T_VALUE ? fieldConverter(f, { unknownFields: "error" }) : null));
+    this.converters = schema.fields.map((f, c) => (this.types[c] === T_VALUE ? fieldConverter(f, { unknownFields: "error" }) : null));
     this.required = schema.fields.map((f) => f.required);
     this.n = schema.fields.length;
     this.state = new Uint8Array(this.n);
@@ -472,123 +469,4 @@ export class LineScanner {
     this.taken++;
     return 0;
   }
-}
-
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-/**
- * The index after the JSON value at b[i] (an object or array with its brackets balanced, a string,
- * or a bare token), or -1 where the line ends first. The text is checked by JSON.parse after.
- */
-function skipValue(b: Uint8Array, i: number, end: number): number {
-  let depth = 0;
-  let k = i;
-  while (k < end) {
-    const x = b[k];
-    if (x === QUOTE) {
-      k++;
-      while (k < end && b[k] !== QUOTE) {
-        if (b[k] < 0x20) return -1;
-        k += b[k] === BACKSLASH ? 2 : 1;
-      }
-      if (k >= end) return -1;
-      k++;
-      if (depth === 0) return k;
-      continue;
-    }
-    if (x === LF) return -1;
-    if (x === OPEN_BRACE || x === 0x5b /* [ */) depth++;
-    else if (x === CLOSE_BRACE || x === 0x5d /* ] */) {
-      if (depth === 0) return k; // the end of the enclosing object: a bare token ended here
-      if (--depth === 0) return k + 1;
-    } else if (depth === 0 && (x === COMMA || x === 0x20 || x === 0x09 || x === 0x0d)) return k;
-    k++;
-  }
-  return depth === 0 ? k : -1;
-}
-
-/** The ASCII text of b[from, to) (a number token). */
-function ascii(b: Uint8Array, from: number, to: number): string {
-  let s = "";
-  for (let k = from; k < to; k++) s += String.fromCharCode(b[k]);
-  return s;
-}
-
-function skipSpace(b: Uint8Array, i: number, end: number): number {
-  while (i < end) {
-    const x = b[i];
-    // Not \n: it ends the line (JSON text of one line has none outside strings, where it is refused).
-    if (x !== 0x20 && x !== 0x09 && x !== 0x0d) break;
-    i++;
-  }
-  return i;
-}
-
-function literal(b: Uint8Array, i: number, end: number, word: string): boolean {
-  if (i + word.length > end) return false;
-  for (let k = 0; k < word.length; k++) if (b[i + k] !== word.charCodeAt(k)) return false;
-  return true;
-}
-
-function hex4(b: Uint8Array, i: number, end: number): number {
-  if (i + 4 > end) return -1;
-  let v = 0;
-  for (let k = i; k < i + 4; k++) {
-    const x = b[k];
-    const d = x >= 0x30 && x <= 0x39 ? x - 0x30 : x >= 0x61 && x <= 0x66 ? x - 0x57 : x >= 0x41 && x <= 0x46 ? x - 0x37 : -1;
-    if (d < 0) return -1;
-    v = v * 16 + d;
-  }
-  return v;
-}
-
-function putUtf8(out: Uint8Array, o: number, cp: number): number {
-  if (cp < 0x80) out[o++] = cp;
-  else if (cp < 0x800) {
-    out[o++] = 0xc0 | (cp >> 6);
-    out[o++] = 0x80 | (cp & 0x3f);
-  } else if (cp < 0x10000) {
-    out[o++] = 0xe0 | (cp >> 12);
-    out[o++] = 0x80 | ((cp >> 6) & 0x3f);
-    out[o++] = 0x80 | (cp & 0x3f);
-  } else {
-    out[o++] = 0xf0 | (cp >> 18);
-    out[o++] = 0x80 | ((cp >> 12) & 0x3f);
-    out[o++] = 0x80 | ((cp >> 6) & 0x3f);
-    out[o++] = 0x80 | (cp & 0x3f);
-  }
-  return o;
-}
-
-/** Well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF), as a fatal TextDecoder accepts. */
-export function validUtf8(b: Uint8Array, i: number, end: number): boolean {
-  while (i < end) {
-    const x = b[i];
-    if (x < 0x80) {
-      i++;
-      continue;
-    }
-    let need: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (x >= 0xc2 && x <= 0xdf) need = 1;
-    else if (x >= 0xe0 && x <= 0xef) {
-      need = 2;
-      if (x === 0xe0) lo = 0xa0;
-      else if (x === 0xed) hi = 0x9f;
-    } else if (x >= 0xf0 && x <= 0xf4) {
-      need = 3;
-      if (x === 0xf0) lo = 0x90;
-      else if (x === 0xf4) hi = 0x8f;
-    } else return false;
-    if (i + need >= end) return false;
-    const y = b[i + 1];
-    if (y < lo || y > hi) return false;
-    for (let k = 2; k <= need; k++) {
-      const z = b[i + k];
-      if (z < 0x80 || z > 0xbf) return false;
-    }
-    i += need + 1;
-  }
-  return true;
 }
