@@ -49,7 +49,8 @@ function loadedStream(): ReadableStream<Uint8Array> {
  * `POST /load`: keep the body as the input. Then, on that input:
  * `POST /convert`: NDJSON → Iceberg table (Parquet + manifests + metadata) in an in-memory store
  * (`?source=body`: from the request body as it streams in, instead of the loaded input).
- * (`?format=json|csv`: the input is a JSON array or CSV of the same events, decoded as uploads are.)
+ * (`?format=json|csv`: the input is a JSON array or CSV of the same events, read as uploads are:
+ * JSON by the columnar scanner, CSV decoded into rows and converted.)
  * `POST /parse`: the reference NDJSON decoder only (JSON.parse cost).
  * `POST /scan`: the columnar scanner only (bytes into typed columns, nothing encoded).
  */
@@ -68,7 +69,9 @@ export default {
       // `?format=json|csv`: the loaded input is that format, decoded as an upload of it is (decodeRows).
       const format = searchParams.get("format");
       const input =
-        format === "json" || format === "csv"
+        format === "json"
+          ? { json: body }
+          : format === "csv"
           ? rowsOf(decodeRows(body, { format, batchRows: rowGroupRows, csv: { types: CSV_TYPES } }))
           : searchParams.get("path") === "reference"
             ? ndjsonBatches(body, { batchRows: rowGroupRows })

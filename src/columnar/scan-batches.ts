@@ -1,3 +1,4 @@
+import { cutJson, type JsonSink } from "../decode/json.js";
 import { checkLine, describeJson, lineEnd, ndjsonLines, parseLine, type LineCounter } from "../decode/ndjson-lines.js";
 import { FloeError } from "../errors.js";
 import type { RowConverter } from "../iceberg/rows.js";
@@ -100,6 +101,58 @@ export async function* scanNdjson(stream: ReadableStream<Uint8Array>, opts: Scan
     }
   }
   if (rows > 0) yield batch();
+}
+
+/**
+ * A JSON upload (one array of objects, or objects one after another) to scanned batches, with the
+ * reference reading's exact semantics (`jsonRows`: the same elements, refusals named by element,
+ * line and byte, batches handed out at the same chunk ends). Each element the cutter finds is
+ * offered to the scanner; one it does not take (an element over several lines, pretty-printed, is
+ * not) is parsed as `jsonRows` parses it. The schema is asked for when a batch starts.
+ */
+export async function* scanJson(stream: ReadableStream<Uint8Array>, opts: ScanOptions, schemaOf: () => Schema | null): AsyncGenerator<ScannedBatch> {
+  let scanner = null as LineScanner | null;
+  let scannedWith: Schema | null = null;
+  let first = 0;
+  let rows = 0;
+  let bytes = 0;
+  let slow: unknown[] = [];
+  let slowAt: number[] = [];
+  const done: ScannedBatch[] = [];
+  const begin = () => {
+    const schema = schemaOf();
+    if (schema !== scannedWith || !scanner) {
+      scannedWith = schema;
+      scanner = schema ? LineScanner.for(schema, Math.min(opts.capacity ?? opts.batchRows, opts.batchRows)) : null;
+    }
+  };
+  const cut = () => {
+    const fast = scanner && scanner.taken > 0 ? scanner.take() : null;
+    done.push({ first, rowCount: rows, schema: scannedWith, fast, fastRows: rows - slow.length, slow, slowAt, slowIndex: slowAt.map((p) => first + p), approxBytes: bytes });
+    first += rows;
+    rows = 0;
+    bytes = 0;
+    slow = [];
+    slowAt = [];
+  };
+  const sink: JsonSink<ScannedBatch> = {
+    element(buf, start, end, place, parse) {
+      if (rows === 0) begin();
+      if (!scanner || scanner.scan(buf, start, end) !== 0 || scanner.lineEnd !== end) {
+        slow.push(parse(buf.subarray(start, end), place));
+        slowAt.push(rows);
+      }
+      rows++;
+      bytes += end - start + 1;
+      if (rows >= opts.batchRows) cut();
+    },
+    endChunk() {},
+    ready(final) {
+      if (final && rows > 0) cut();
+      return done.splice(0);
+    },
+  };
+  yield* cutJson(stream, { batchRows: opts.batchRows, maxRecordBytes: opts.maxLineBytes }, sink);
 }
 
 /**

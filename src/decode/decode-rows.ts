@@ -127,10 +127,11 @@ async function* objectsOnly(batches: AsyncIterable<unknown[]>, firstRow: () => n
 }
 
 /**
- * The bytes of an NDJSON upload, gunzipped if need be, for the columnar scanner (`scanNdjson`,
- * which reads them as `decodeRows` would); null for an empty input, which has no rows.
+ * The bytes of an NDJSON or JSON upload, gunzipped if need be, for the columnar scanner
+ * (`scanNdjson`, `scanJson`, which read them as `decodeRows` would); undefined for an empty input,
+ * which has no rows.
  */
-export async function ndjsonBytes(input: ReadableStream<Uint8Array>, gzip: boolean | undefined): Promise<ReadableStream<Uint8Array> | undefined> {
+export async function uploadBytes(input: ReadableStream<Uint8Array>, gzip: boolean | undefined): Promise<ReadableStream<Uint8Array> | undefined> {
   const stream = await nonEmpty(input);
   if (!stream || !gzip) return stream;
   return nonEmpty(gunzip(stream));

@@ -58,7 +58,79 @@ interface Place {
  * for await (const rows of jsonRows(object.body)) console.log(rows.length);
  */
 export async function* jsonRows(input: ReadableStream<Uint8Array>, opts: JsonOptions = {}): AsyncGenerator<Record<string, unknown>[]> {
-  const batchRows = opts.batchRows ?? 10_000;
+  yield* cutJson(input, opts, rowSink(opts.batchRows ?? 10_000));
+}
+
+/**
+ * Where the cutter hands the elements it cuts, in order. An element lies whole in the current
+ * chunk (`buf` is the chunk) or was joined from several (`buf` is its own); `parse` reads one as
+ * the reference does (JSON.parse, and the refusals named by element, line and byte). At the end of
+ * each chunk the cutter takes the batches that are ready (`ready`), and all at the end (`final`).
+ */
+export interface JsonSink<B> {
+  element(buf: Uint8Array, start: number, end: number, place: JsonPlace, parse: (bytes: Uint8Array, p: JsonPlace) => Record<string, unknown>, inChunk: boolean): void;
+  /** The chunk is cut: settle what was deferred (may throw the first bad element). */
+  endChunk(chunk: Uint8Array, helpers: ChunkHelpers): void;
+  ready(final: boolean): B[];
+}
+
+export type JsonPlace = Place;
+
+/** What a sink may use at a chunk's end: the reading of a run of elements as one array, of one element, of a parsed value. */
+export interface ChunkHelpers {
+  /** The values of `[bytes]`, or undefined if that is not JSON (or not UTF-8). */
+  parseRun(bytes: Uint8Array): unknown[] | undefined;
+  parse(bytes: Uint8Array, p: JsonPlace): Record<string, unknown>;
+  asRow(v: unknown, p: JsonPlace): Record<string, unknown>;
+  /** The input is a sequence of values (JSON Lines), not one array: elements are separated by whitespace, not commas. */
+  sequence: boolean;
+}
+
+/** The reference sink: elements parsed (whole ones of a chunk with one JSON.parse), rows in batches. */
+function rowSink(batchRows: number): JsonSink<Record<string, unknown>[]> {
+  let batch: Record<string, unknown>[] = [];
+  // Elements that start and end inside the current chunk, parsed together at its end.
+  let whole: (Place & { start: number; end: number })[] = [];
+  return {
+    element(buf, start, end, p, parse, inChunk) {
+      if (inChunk) whole.push({ ...p, start, end });
+      else batch.push(parse(buf.subarray(start, end), p)); // joined: the first to end in this chunk, so order is kept
+    },
+    endChunk(chunk, { parseRun, parse, asRow, sequence }) {
+      if (whole.length === 0) return;
+      const first = whole[0].start;
+      const span = chunk.slice(first, whole[whole.length - 1].end);
+      // Between two elements of an array there is a comma; in a sequence only whitespace, one byte
+      // of which becomes a comma. Then the span is the inside of one array: one JSON.parse.
+      let joinable = true;
+      if (sequence) {
+        for (let k = 1; k < whole.length && joinable; k++) {
+          const gap = whole[k].start - 1 - first;
+          if (whole[k].start > whole[k - 1].end && isSpace(span[gap])) span[gap] = COMMA;
+          else joinable = false;
+        }
+      }
+      let values: unknown[] | undefined;
+      if (joinable) values = parseRun(span);
+      // `start`/`end` are offsets in this chunk: they stay out of an error's details, which must not
+      // depend on how the input was chunked (the property tests compare chunkings).
+      const place = ({ element, line, byte }: Place): Place => ({ element, line, byte });
+      if (values && values.length === whole.length) for (let k = 0; k < whole.length; k++) batch.push(asRow(values[k], place(whole[k])));
+      else for (const w of whole) batch.push(parse(chunk.subarray(w.start, w.end), place(w)));
+      whole = [];
+    },
+    ready(final) {
+      const out: Record<string, unknown>[][] = [];
+      let i = 0;
+      for (; i + batchRows <= batch.length || (final && i < batch.length); i += batchRows) out.push(batch.slice(i, i + batchRows));
+      batch = batch.slice(i);
+      return out;
+    },
+  };
+}
+
+/** The cutter (see jsonRows), handing its elements to `sink`. */
+export async function* cutJson<B>(input: ReadableStream<Uint8Array>, opts: JsonOptions, sink: JsonSink<B>): AsyncGenerator<B> {
   const maxBytes = opts.maxRecordBytes ?? 16 * 1024 * 1024;
   // Decodes one element (or a run of them) at a time. `ignoreBOM: true` keeps a U+FEFF that opens
   // an element in its text, where JSON.parse refuses it: with `false` every decode call dropped it,
@@ -79,8 +151,6 @@ export async function* jsonRows(input: ReadableStream<Uint8Array>, opts: JsonOpt
   let depth = 0;
   let inString = false;
   let escaped = false;
-  let batch: Record<string, unknown>[] = [];
-
   const fail = (message: string, details: Record<string, unknown>): never => {
     throw new FloeError("invalid_input", `JSON: ${message}`, { details: { format: "json", ...details } });
   };
@@ -105,37 +175,14 @@ export async function* jsonRows(input: ReadableStream<Uint8Array>, opts: JsonOpt
     return value as Record<string, unknown>;
   };
 
-  // Elements that start and end inside the current chunk, parsed together at its end.
-  let whole: (Place & { start: number; end: number })[] = [];
-  const parseWhole = (chunk: Uint8Array) => {
-    if (whole.length === 0) return;
-    const first = whole[0].start;
-    const span = chunk.slice(first, whole[whole.length - 1].end);
-    // Between two elements of an array there is a comma; in a sequence only whitespace, one byte
-    // of which becomes a comma. Then the span is the inside of one array: one JSON.parse.
-    let joinable = true;
-    if (state === State.Sequence) {
-      for (let k = 1; k < whole.length && joinable; k++) {
-        const gap = whole[k].start - 1 - first;
-        if (whole[k].start > whole[k - 1].end && isSpace(span[gap])) span[gap] = COMMA;
-        else joinable = false;
-      }
+  const parseRun = (bytes: Uint8Array): unknown[] | undefined => {
+    try {
+      return JSON.parse(`[${decoder.decode(bytes)}]`) as unknown[];
+    } catch {
+      return undefined; // one of them is bad: parse them one by one to say which
     }
-    let values: unknown[] | undefined;
-    if (joinable) {
-      try {
-        values = JSON.parse(`[${decoder.decode(span)}]`) as unknown[];
-      } catch {
-        values = undefined; // one of them is bad: parse them one by one to say which
-      }
-    }
-    // `start`/`end` are offsets in this chunk: they stay out of an error's details, which must not
-    // depend on how the input was chunked (the property tests compare chunkings).
-    const place = ({ element, line, byte }: Place): Place => ({ element, line, byte });
-    if (values && values.length === whole.length) for (let k = 0; k < whole.length; k++) batch.push(asRow(values[k], place(whole[k])));
-    else for (const w of whole) batch.push(parseOne(chunk.subarray(w.start, w.end), place(w)));
-    whole = [];
   };
+  const parseWhole = (chunk: Uint8Array) => sink.endChunk(chunk, { parseRun, parse: parseOne, asRow, sequence: state === State.Sequence });
 
   const reader = input.getReader();
   try {
@@ -151,7 +198,7 @@ export async function* jsonRows(input: ReadableStream<Uint8Array>, opts: JsonOpt
         inValue = false;
         if (parts.length === 0) {
           if (end - segStart > maxBytes) tooLarge(p);
-          whole.push({ ...p, start: segStart, end });
+          sink.element(chunk, segStart, end, p, parseOne, true);
           return;
         }
         // Begun in an earlier chunk: it is the first to end in this one, so order is kept.
@@ -159,7 +206,7 @@ export async function* jsonRows(input: ReadableStream<Uint8Array>, opts: JsonOpt
         parts = [];
         partBytes = 0;
         if (bytes.byteLength > maxBytes) tooLarge(p);
-        batch.push(parseOne(bytes, p));
+        sink.element(bytes, 0, bytes.byteLength, p, parseOne, false);
       };
       try {
         for (let i = 0; i < n; i++) {
@@ -256,21 +303,19 @@ export async function* jsonRows(input: ReadableStream<Uint8Array>, opts: JsonOpt
         if (partBytes > maxBytes) tooLarge({ element, line: valueLine, byte: valueStart });
       }
       offset += n;
-      if (batch.length >= batchRows) {
-        let i = 0;
-        for (; i + batchRows <= batch.length; i += batchRows) yield batch.slice(i, i + batchRows);
-        batch = batch.slice(i);
-      }
+      yield* sink.ready(false);
     }
     if (inValue) {
       const p = { element, line: valueLine, byte: valueStart };
-      if (depth === 0 && !inString) batch.push(parseOne(concat(parts, partBytes, new Uint8Array(0)), p));
-      else fail(`${named(p)} is incomplete: the data ends at byte ${offset} (truncated?)`, { ...p, end: offset });
+      if (depth === 0 && !inString) {
+        const bytes = concat(parts, partBytes, new Uint8Array(0));
+        sink.element(bytes, 0, bytes.byteLength, p, parseOne, false);
+      } else fail(`${named(p)} is incomplete: the data ends at byte ${offset} (truncated?)`, { ...p, end: offset });
     }
     if (state === State.ArrayFirst || state === State.ArrayNext || state === State.ArrayAfter) {
       fail(`the array ends at byte ${offset} without its closing ']' after ${element} elements (truncated?)`, { element, line, byte: offset });
     }
-    for (let i = 0; i < batch.length; i += batchRows) yield batch.slice(i, i + batchRows);
+    yield* sink.ready(true);
   } finally {
     reader.releaseLock();
   }

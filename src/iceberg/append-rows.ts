@@ -3,7 +3,7 @@ import type { ObjectStore } from "../storage/object-store.js";
 import { appendFiles, type AppendOptions, type AppendResult } from "./transaction/append.js";
 import { createTable } from "./transaction/create-table.js";
 export { freshSchema, specFor, type PartitionBy } from "./batch-writer.js";
-import { scanNdjson } from "../columnar/scan-batches.js";
+import { scanJson, scanNdjson } from "../columnar/scan-batches.js";
 import { BatchWriter, freshSchema, type PartitionBy } from "./batch-writer.js";
 import type { DataFile } from "./data-file.js";
 import type { InferOptions } from "./infer.js";
@@ -58,14 +58,21 @@ export interface NdjsonInput {
   objectsOnly?: boolean;
 }
 
-const isScanned = (x: unknown): x is NdjsonInput => typeof x === "object" && x !== null && "ndjson" in x;
+/** A JSON document (an array of objects, or objects one after another) as the input of `appendBatches`, scanned likewise (`scanJson`). */
+export interface JsonInput {
+  json: ReadableStream<Uint8Array>;
+  /** Largest element in bytes. */
+  maxLineBytes?: number;
+}
+
+const isScanned = (x: unknown): x is NdjsonInput | JsonInput => typeof x === "object" && x !== null && ("ndjson" in x || "json" in x);
 
 /**
- * `appendRows` over batches of rows as they arrive (e.g. from `ndjsonBatches`), or over NDJSON
- * bytes (`{ ndjson }`: the columnar scanner, `scanNdjson`, with the same rows and refusals), so the
+ * `appendRows` over batches of rows as they arrive (e.g. from `ndjsonBatches`), or over NDJSON or
+ * JSON bytes (`{ ndjson }`, `{ json }`: the columnar scanner, with the same rows and refusals), so the
  * input is never held whole: memory is bounded by one batch plus the open row groups.
  */
-export async function appendBatches(store: ObjectStore, loc: TableLocation, input: Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]> | NdjsonInput, opts: AppendRowsOptions = {}): Promise<AppendRowsResult> {
+export async function appendBatches(store: ObjectStore, loc: TableLocation, input: Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]> | NdjsonInput | JsonInput, opts: AppendRowsOptions = {}): Promise<AppendRowsResult> {
   const now = opts.now ?? Date.now;
   const mode = opts.mode ?? "evolve";
   const existing = await loadTable(store, loc);
@@ -81,7 +88,9 @@ export async function appendBatches(store: ObjectStore, loc: TableLocation, inpu
 
   try {
     if (isScanned(input)) {
-      for await (const b of scanNdjson(input.ndjson, { batchRows: opts.chunkRows ?? 10_000, maxLineBytes: input.maxLineBytes ?? 16 * 1024 * 1024, objectsOnly: input.objectsOnly }, () => batches.schema)) await batches.writeScanned(b);
+      const scan = { batchRows: opts.chunkRows ?? 10_000, maxLineBytes: input.maxLineBytes ?? 16 * 1024 * 1024 };
+      const scanned = "json" in input ? scanJson(input.json, scan, () => batches.schema) : scanNdjson(input.ndjson, { ...scan, objectsOnly: input.objectsOnly }, () => batches.schema);
+      for await (const b of scanned) await batches.writeScanned(b);
     } else {
       for await (const batch of input) await batches.write(batch, batches.rows);
     }

@@ -1,7 +1,7 @@
 import type { Env } from "../config.js";
 import type { TableInfo } from "../durable/table-info.js";
 import { rpc } from "../errors.js";
-import { scanNdjson, type ScannedBatch, type ScanOptions } from "../columnar/scan-batches.js";
+import { scanJson, scanNdjson, type ScannedBatch, type ScanOptions } from "../columnar/scan-batches.js";
 import { BatchWriter } from "../iceberg/batch-writer.js";
 import type { DataFile } from "../iceberg/data-file.js";
 import type { InferOptions } from "../iceberg/infer.js";
@@ -73,9 +73,18 @@ export class TableWriter {
    * (`scanNdjson`: the same rows and refusals as parsing them and calling `write`). `between` runs
    * before each batch after the first (an upload renews its claim there).
    */
-  async writeNdjson(body: ReadableStream<Uint8Array>, opts: ScanOptions, between?: () => Promise<void>): Promise<void> {
+  writeNdjson(body: ReadableStream<Uint8Array>, opts: ScanOptions, between?: () => Promise<void>): Promise<void> {
+    return this.writeAll(scanNdjson(body, opts, () => this.batches.schema), between);
+  }
+
+  /** `writeNdjson` for a JSON upload (an array of objects, or objects one after another): `scanJson`. */
+  writeJson(body: ReadableStream<Uint8Array>, opts: ScanOptions, between?: () => Promise<void>): Promise<void> {
+    return this.writeAll(scanJson(body, opts, () => this.batches.schema), between);
+  }
+
+  private async writeAll(batches: AsyncIterable<ScannedBatch>, between?: () => Promise<void>): Promise<void> {
     let first = true;
-    for await (const b of scanNdjson(body, opts, () => this.batches.schema)) {
+    for await (const b of batches) {
       if (!first && between) await between();
       first = false;
       await this.batches.writeScanned(b);

@@ -1,5 +1,5 @@
 import { lakeConfig, leaseMs, splitBytes, type Env } from "../config.js";
-import { DEFAULT_BATCH_ROWS, DEFAULT_RECORD_BYTES, decodeRows, ndjsonBytes, type RowBatch } from "../decode/index.js";
+import { DEFAULT_BATCH_ROWS, DEFAULT_RECORD_BYTES, decodeRows, uploadBytes, type RowBatch } from "../decode/index.js";
 import { ClaimStatus } from "../durable/keys.js";
 import type { TableInfo } from "../durable/table-info.js";
 import { FloeError, isFloeError, rpc } from "../errors.js";
@@ -151,8 +151,9 @@ async function writeObject(env: Env, m: UploadMessage, route: Route, info: Table
       renewed = Date.now();
     }
   };
-  if ("ndjson" in object) {
-    if (object.ndjson) await writer.writeNdjson(object.ndjson, { batchRows: DEFAULT_BATCH_ROWS, maxLineBytes: DEFAULT_RECORD_BYTES, objectsOnly: true }, keepClaim);
+  if ("scan" in object) {
+    const opts = { batchRows: DEFAULT_BATCH_ROWS, maxLineBytes: DEFAULT_RECORD_BYTES, objectsOnly: true };
+    if (object.bytes) await (object.scan === "json" ? writer.writeJson(object.bytes, opts, keepClaim) : writer.writeNdjson(object.bytes, opts, keepClaim));
   } else {
     for await (const batch of object.batches) {
       await keepClaim();
@@ -173,7 +174,7 @@ function csvTypes(info: TableInfo): Record<string, "string" | "long" | "double" 
 }
 
 /** The object's rows, read only if it is still the version the message names (a newer upload is its own version). */
-async function openObject(env: Env, m: UploadMessage, route: Route, info: TableInfo): Promise<{ batches: AsyncIterable<RowBatch> } | { ndjson: ReadableStream<Uint8Array> | undefined }> {
+async function openObject(env: Env, m: UploadMessage, route: Route, info: TableInfo): Promise<{ batches: AsyncIterable<RowBatch> } | { scan: "ndjson" | "json"; bytes: ReadableStream<Uint8Array> | undefined }> {
   const csv = { ...route.format.csv, ...route.rule?.csv, types: csvTypes(info) };
   if (route.format.format === "parquet" && !route.format.gzip) {
     return { batches: decodeRows(null, { ...route.format, file: rangedObject(env, m), size: m.size, csv }) };
@@ -182,8 +183,9 @@ async function openObject(env: Env, m: UploadMessage, route: Route, info: TableI
   const o = await env.LAKE.get(m.key, { onlyIf: { etagMatches: m.eTag }, ...(m.range ? { range: { offset: readFrom } } : {}) });
   if (!o || !("body" in o)) throw objectChanged(m);
   const body = m.range ? lineSlice(o.body, readFrom, m.range.start, m.range.end) : o.body;
-  // NDJSON goes to the columnar scanner, which reads it as decodeRows would (scan-batches.ts).
-  if (route.format.format === "ndjson") return { ndjson: await ndjsonBytes(body, route.format.gzip) };
+  // NDJSON and JSON go to the columnar scanner, which reads them as decodeRows would (scan-batches.ts).
+  const format = route.format.format;
+  if (format === "ndjson" || format === "json") return { scan: format, bytes: await uploadBytes(body, route.format.gzip) };
   return { batches: decodeRows(body, { ...route.format, size: m.size, csv }) };
 }
 
