@@ -2,6 +2,7 @@
 // wrangler.toml) against a Worker that only reads the body and answers 202, driven by the same
 // client: a few connections posting 1,000 events of ~1 KB per request, for a bounded time.
 import { readFileSync } from "node:fs";
+import { gzipSync } from "fflate";
 import { benchEvent } from "../bench/events.ts";
 import { sleep, startDev } from "./bench-dev.mjs";
 
@@ -118,6 +119,7 @@ export async function ingestBench() {
     trivial.stop();
   }
   const kb = (body.length / 1024).toFixed(0);
+  const squeeze = compressionLine();
   const line = (r) => `${r.eventsPerSec.toFixed(0)} events/s (${r.requests} requests, p50 ${r.p50.toFixed(0)} ms)`;
   return [
     `ingest (POST 1,000 events of ~1 KB = ${kb} KB NDJSON per request, ${CONNECTIONS} connections from Node, ${SECONDS} s each, loopback):`,
@@ -125,8 +127,30 @@ export async function ingestBench() {
     `  trivial Worker (reads the body, answers 202): ${line(base)}`,
     `  ratio floe/trivial: ${(ours.eventsPerSec / base.eventsPerSec).toFixed(2)}`,
     `auth (${AUTH_REQUESTS} POSTs of 1 event each per token, one at a time): a minted token (one round trip to the token registry) p50 ${auth.minted.toFixed(1)} ms, the bootstrap ingest token p50 ${auth.bootstrap.toFixed(1)} ms; ratio minted/bootstrap ${(auth.minted / auth.bootstrap).toFixed(2)}; memory per check: one registry row (a few hundred bytes)`,
+    squeeze,
     `commit receipts (${RECEIPT_REQUESTS} requests of 100 events one at a time, after the load above): POST ?wait=true answered 200 with the snapshot in p50 ${receipts.wait.p50.toFixed(0)} ms (max ${receipts.wait.max.toFixed(0)}), asking the table's object about ${receipts.polls} times per request (every 100 ms, then 1.5× longer up to 500 ms); the same POST without wait answered 202 in p50 ${receipts.plain.p50.toFixed(0)} ms; the difference is the queue's batch wait (max_batch_timeout 2 s) plus writing and committing`,
   ];
+}
+
+/**
+ * Would a request between 256 KB and the body limit fit the queue compressed, instead of being
+ * staged in R2? The same 1 MB body gzipped as a Worker could (fflate, synchronous), timed here in
+ * Node: its size against one sendBatch (256 KB, messages of 128 KB), and the CPU it costs.
+ */
+function compressionLine() {
+  const bytes = new TextEncoder().encode(body);
+  const out = [];
+  for (const level of [1, 6]) {
+    let best = Infinity;
+    let size = 0;
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      size = gzipSync(bytes, { level }).byteLength;
+      best = Math.min(best, performance.now() - t);
+    }
+    out.push(`level ${level}: ${(size / 1024).toFixed(0)} KB (${(bytes.byteLength / size).toFixed(1)}×) in ${best.toFixed(1)} ms, ${Math.ceil(size / (124 * 1024))} message(s) of 128 KB${size <= 248 * 1024 ? ", one sendBatch" : ", more than one sendBatch"}`);
+  }
+  return `staging measured against compression (the ${(bytes.byteLength / 1024).toFixed(0)} KB request body gzipped with fflate in Node, best of 5): ${out.join("; ")}; staged instead, the request costs one R2 put of the whole body and one read by the consumer (the ingest p50 above)`;
 }
 
 // `node scripts/bench-ingest.mjs` runs this part alone.
