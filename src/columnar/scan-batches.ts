@@ -46,61 +46,29 @@ export interface ScanOptions {
  * for await (const b of scanNdjson(body, { batchRows: 10_000, maxLineBytes: 1 << 20 }, () => writer.schema)) await writer.writeScanned(b);
  */
 export async function* scanNdjson(stream: ReadableStream<Uint8Array>, opts: ScanOptions, schemaOf: () => Schema | null): AsyncGenerator<ScannedBatch> {
-  let scanner = null as LineScanner | null;
-  let scannedWith: Schema | null = null;
-  let first = 0;
-  let rows = 0;
-  let bytes = 0;
-  let slow: unknown[] = [];
-  let slowAt: number[] = [];
-  const begin = () => {
-    const schema = schemaOf();
-    if (schema !== scannedWith || !scanner) {
-      scannedWith = schema;
-      scanner = schema ? LineScanner.for(schema, Math.min(opts.capacity ?? opts.batchRows, opts.batchRows)) : null;
-    }
-  };
-  const batch = (): ScannedBatch => {
-    if (opts.objectsOnly) checkObjects(first, slow, slowAt);
-    const fast = scanner && scanner.taken > 0 ? scanner.take() : null;
-    const b: ScannedBatch = { first, rowCount: rows, schema: scannedWith, fast, fastRows: rows - slow.length, slow, slowAt, slowIndex: slowAt.map((p) => first + p), approxBytes: bytes };
-    first += rows;
-    rows = 0;
-    bytes = 0;
-    slow = [];
-    slowAt = [];
-    return b;
-  };
-  begin();
+  const batch = new BatchBuilder(opts, schemaOf);
   const at: LineCounter = { line: 1 };
   for await (const stretch of ndjsonLines(stream, opts.maxLineBytes, at)) {
     const buf = stretch.buf;
     for (let from = stretch.start; from < stretch.end; ) {
       // The scanner finds the line's end as it reads it; a line it does not take is cut here.
+      const scanner = batch.scanner();
       const taken = scanner ? scanner.scan(buf, from, stretch.end) : -1;
       const end = taken === -1 ? lineEnd(stretch, from) : scanner!.lineEnd;
       const line = at.line++;
       checkLine(end - from, line, opts.maxLineBytes);
-      let row = taken === 0;
-      if (taken === -1) {
+      const bytes = end - from + 1;
+      let full = false;
+      if (taken === 0) full = batch.taken(bytes);
+      else if (taken === -1) {
         const v = parseLine(buf.subarray(from, end), line);
-        if (v !== undefined) {
-          slow.push(v);
-          slowAt.push(rows);
-          row = true;
-        }
+        if (v !== undefined) full = batch.handedOver(v, bytes);
       }
-      bytes += end - from + 1;
       from = end + 1;
-      if (!row) continue;
-      rows++;
-      if (rows >= opts.batchRows) {
-        yield batch();
-        begin();
-      }
+      if (full) yield batch.cut();
     }
   }
-  if (rows > 0) yield batch();
+  if (batch.rows > 0) yield batch.cut();
 }
 
 /**
@@ -111,54 +79,82 @@ export async function* scanNdjson(stream: ReadableStream<Uint8Array>, opts: Scan
  * not) is parsed as `jsonRows` parses it. The schema is asked for when a batch starts.
  */
 export async function* scanJson(stream: ReadableStream<Uint8Array>, opts: ScanOptions, schemaOf: () => Schema | null): AsyncGenerator<ScannedBatch> {
-  let scanner = null as LineScanner | null;
-  let scannedWith: Schema | null = null;
-  let first = 0;
-  let rows = 0;
-  let bytes = 0;
-  let slow: unknown[] = [];
-  let slowAt: number[] = [];
+  const batch = new BatchBuilder(opts, schemaOf);
   const done: ScannedBatch[] = [];
-  const begin = () => {
-    const schema = schemaOf();
-    if (schema !== scannedWith || !scanner) {
-      scannedWith = schema;
-      scanner = schema ? LineScanner.for(schema, Math.min(opts.capacity ?? opts.batchRows, opts.batchRows)) : null;
-    }
-  };
-  const cut = () => {
-    const fast = scanner && scanner.taken > 0 ? scanner.take() : null;
-    done.push({ first, rowCount: rows, schema: scannedWith, fast, fastRows: rows - slow.length, slow, slowAt, slowIndex: slowAt.map((p) => first + p), approxBytes: bytes });
-    first += rows;
-    rows = 0;
-    bytes = 0;
-    slow = [];
-    slowAt = [];
-  };
   const sink: JsonSink<ScannedBatch> = {
     element(buf, start, end, place, parse) {
-      if (rows === 0) begin();
-      if (!scanner || scanner.scan(buf, start, end) !== 0 || scanner.lineEnd !== end) {
-        slow.push(parse(buf.subarray(start, end), place));
-        slowAt.push(rows);
-      }
-      rows++;
-      bytes += end - start + 1;
-      if (rows >= opts.batchRows) cut();
+      const scanner = batch.scanner();
+      const bytes = end - start + 1;
+      const full = scanner && scanner.scan(buf, start, end) === 0 && scanner.lineEnd === end ? batch.taken(bytes) : batch.handedOver(parse(buf.subarray(start, end), place), bytes);
+      if (full) done.push(batch.cut());
     },
     endChunk() {},
     ready(final) {
-      if (final && rows > 0) cut();
+      if (final && batch.rows > 0) done.push(batch.cut());
       return done.splice(0);
     },
   };
   yield* cutJson(stream, { batchRows: opts.batchRows, maxRecordBytes: opts.maxLineBytes }, sink);
 }
 
+/** The batch being filled by a scan: the scanner for the schema of the moment, the rows it handed over, the count. */
+class BatchBuilder {
+  rows = 0;
+  private first = 0;
+  private bytes = 0;
+  private slow: unknown[] = [];
+  private slowAt: number[] = [];
+  private current: LineScanner | null = null;
+  private scannedWith: Schema | null = null;
+
+  constructor(
+    private readonly opts: ScanOptions,
+    private readonly schemaOf: () => Schema | null,
+  ) {}
+
+  /** The scanner for this batch; at a batch's first row the schema is asked for again (it may have evolved). */
+  scanner(): LineScanner | null {
+    if (this.rows === 0) {
+      const schema = this.schemaOf();
+      if (schema !== this.scannedWith || !this.current) {
+        this.scannedWith = schema;
+        this.current = schema ? LineScanner.for(schema, Math.min(this.opts.capacity ?? this.opts.batchRows, this.opts.batchRows)) : null;
+      }
+    }
+    return this.current;
+  }
+
+  /** A row the scanner took; true when the batch is full. */
+  taken(bytes: number): boolean {
+    this.bytes += bytes;
+    return ++this.rows >= this.opts.batchRows;
+  }
+
+  /** A row handed over, parsed; true when the batch is full. */
+  handedOver(row: unknown, bytes: number): boolean {
+    this.slow.push(row);
+    this.slowAt.push(this.rows);
+    return this.taken(bytes);
+  }
+
+  cut(): ScannedBatch {
+    const { first, rows, slow, slowAt } = this;
+    if (this.opts.objectsOnly) checkObjects(first, slow, slowAt);
+    const fast = this.current && this.current.taken > 0 ? this.current.take() : null;
+    const b: ScannedBatch = { first, rowCount: rows, schema: this.scannedWith, fast, fastRows: rows - slow.length, slow, slowAt, slowIndex: slowAt.map((p) => first + p), approxBytes: this.bytes };
+    this.first += rows;
+    this.rows = 0;
+    this.bytes = 0;
+    this.slow = [];
+    this.slowAt = [];
+    return b;
+  }
+}
+
 /**
- * The rows of a scanned batch, in input order, as the writer of `schema` takes them. `schema` is the batch's own or one evolved from it by the slow rows (columns
- * only added); the slow rows are converted by the reference converter, which names their refusals
- * by their place in the input.
+ * The rows of a scanned batch, in input order, as the writer of `schema` takes them. `schema` is
+ * the batch's own or one evolved from it by the slow rows (columns only added); the slow rows are
+ * converted by the reference converter, which names their refusals by their place in the input.
  */
 export function batchRows(b: ScannedBatch, schema: Schema, convert: RowConverter): TypedBatch | ReturnType<RowConverter> {
   if (b.slow.length === 0 && b.schema === schema) return { typed: true, columns: b.fast!, rowCount: b.rowCount, approxBytes: b.approxBytes };

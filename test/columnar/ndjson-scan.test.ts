@@ -203,8 +203,8 @@ describe("columnar NDJSON scanner against the reference reading", () => {
     // The runs exercised both paths and both outcomes (else the property would prove little).
     expect(scans.taken).toBeGreaterThan(500);
     expect(scans.handedOver).toBeGreaterThan(50);
-    expect(outcomes.ok).toBeGreaterThan(40);
-    expect(outcomes.refused).toBeGreaterThan(40);
+    expect(outcomes.ok).toBeGreaterThan(20);
+    expect(outcomes.refused).toBeGreaterThan(20);
   });
 
   it("takes the common lines itself and hands over the rest", () => {
