@@ -7,7 +7,6 @@ import type { Schema } from "../iceberg/types.js";
 import { codecOptions, pageCompressor, type Compressors } from "../parquet/codecs.js";
 import { fileMetrics } from "../parquet/metrics.js";
 import { parquetSchema } from "../parquet/schema.js";
-import { CREATED_BY } from "../parquet/writer.js";
 import { writeColumnChunk, type ChunkOptions, type ChunkTarget } from "./column-chunk.js";
 import { newColumn, typedFromValues, ValueColumn, type Column, type ColumnKind, type TypedBatch } from "./columns.js";
 import { writeValueChunks } from "./value-chunk.js";
@@ -23,6 +22,8 @@ export interface FileWriterOptions {
 }
 
 const MAGIC = 0x31524150; // "PAR1"
+/** The footer's `created_by` of every file Floe writes (data files, compaction's joins). */
+export const CREATED_BY = "floe";
 
 /**
  * Writes a Parquet data file from columns, a row group at a time. This writer exists because

@@ -2,8 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config.js";
 import { FloeError, toRpc } from "../errors.js";
 import { originAllowed, type Principal, type RateTier, type Scope } from "../access/scopes.js";
-import { hashSecret, newToken, type TokenParts } from "../access/tokens.js";
-import { sameSecret } from "../http/auth.js";
+import { hashSecret, newToken, sameSecret, type TokenParts } from "../access/tokens.js";
 
 /** The name the deployment's one token registry is addressed by. */
 export const REGISTRY_OBJECT = "tokens";

@@ -2,24 +2,9 @@ import type { Context, MiddlewareHandler } from "hono";
 import { requiredToken, type Env } from "../config.js";
 import { FloeError, rpc } from "../errors.js";
 import { authorize, isSuperAdmin, originAllowed, type Principal, type Scope } from "../access/scopes.js";
-import { parseToken } from "../access/tokens.js";
+import { parseToken, sameSecret } from "../access/tokens.js";
 import { REGISTRY_OBJECT } from "../durable/token-registry.js";
 import { parseTableName } from "../names.js";
-
-const enc = new TextEncoder();
-
-/**
- * Compares two secrets in time independent of where they differ and of their lengths: both are
- * hashed first, then every byte of the digests is compared.
- */
-export async function sameSecret(a: string, b: string): Promise<boolean> {
-  const [x, y] = await Promise.all([crypto.subtle.digest("SHA-256", enc.encode(a)), crypto.subtle.digest("SHA-256", enc.encode(b))]);
-  const u = new Uint8Array(x);
-  const v = new Uint8Array(y);
-  let diff = 0;
-  for (let i = 0; i < u.length; i++) diff |= u[i] ^ v[i];
-  return diff === 0;
-}
 
 export const registry = (env: Env) => env.ACCESS.get(env.ACCESS.idFromName(REGISTRY_OBJECT));
 

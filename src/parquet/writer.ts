@@ -27,8 +27,7 @@ export interface WrittenFile {
 }
 
 export const DEFAULT_ROW_GROUP_ROWS = 10_000;
-/** The footer's `created_by` of every file Floe writes (data files, compaction's joins). */
-export const CREATED_BY = "floe";
+export { CREATED_BY } from "../columnar/file-writer.js";
 
 /** The footer's key-value metadata: `iceberg.schema`, the table schema JSON, as Iceberg's writers put it. */
 export function footerMetadata(schema: Schema): KeyValue[] {
