@@ -4,9 +4,8 @@ import type { DataFile } from "./data-file.js";
 import { unionByName } from "./evolve.js";
 import { inferStruct, type InferOptions } from "./infer.js";
 import { compileRowConverter, type RowConverter } from "./rows.js";
-import { maxFieldId } from "./schema.js";
 import { validatePartitionSpec } from "./partition.js";
-import { assignFreshIds, idCounter } from "./schema.js";
+import { assignFreshIds, idCounter, maxFieldId } from "./schema.js";
 import { PARTITION_FIELD_ID_START, type PartitionSpec, type Schema, type StructType } from "./types.js";
 import type { PartitionedFileWriter } from "./write-files.js";
 
@@ -25,7 +24,7 @@ export interface BatchWriterOptions {
  * `appendRows`, the edge's `TableWriter` for events, webhooks and uploads). New fields (mode
  * `evolve`) get ids in a schema kept here while rows come in; a schema change closes the files of
  * the old schema (Iceberg reads them with the new one, missing columns as null, so one commit can
- * hold both). Rows come as JS values (`write`) or as scanned NDJSON (`writeScanned`), whose slow
+ * hold both). Rows come as JS values (`write`) or scanned (`writeScanned`, from `scanNdjson` or `scanJson`), whose slow
  * rows go through the same inference and conversion and whose fast rows go to the pages as they
  * are.
  */
@@ -74,7 +73,7 @@ export class BatchWriter {
   }
 
   /** Makes sure there is a schema (inferred from the first rows) and, in `evolve`, that it holds the rows' new fields. */
-  evolve(rows: readonly unknown[], first: number, indexes?: ArrayLike<number>): void {
+  private evolve(rows: readonly unknown[], first: number, indexes?: ArrayLike<number>): void {
     if (!this.schema) {
       this.schema = freshSchema(inferStruct(rows, first, undefined, this.opts.infer, indexes));
       this.lastColumnId = maxFieldId(this.schema);
@@ -88,9 +87,9 @@ export class BatchWriter {
         }
       }
     }
-    this.spec ??= specFor(this.schema, this.opts.partitionBy);
   }
 
+  /** The file writer of the current schema (and the spec of a table this write creates). */
   private async writerFor(): Promise<PartitionedFileWriter> {
     this.spec ??= specFor(this.schema!, this.opts.partitionBy);
     if (!this.writer || this.writer.schema !== this.schema) {
