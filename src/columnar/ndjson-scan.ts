@@ -2,7 +2,7 @@ import { isoDaysOfBytes, isoMicrosOfBytes } from "../iceberg/iso-fast.js";
 import { fieldConverter, type Convert } from "../iceberg/rows.js";
 import type { InternalValue, Schema } from "../iceberg/types.js";
 import { FNV_OFFSET, FNV_PRIME } from "./dictionary.js";
-import { ascii, BACKSLASH, CLOSE_BRACE, COMMA, hex4, LF, literal, OPEN_BRACE, putUtf8, QUOTE, skipSpace, skipValue, strictUtf8, validUtf8 } from "./json-bytes.js";
+import { ascii, BACKSLASH, CLOSE_BRACE, COMMA, hex4, LF, literal, OPEN_BRACE, putUtf8, QUOTE, skipSpace, skipValue, strictUtf8, validUtf8 } from "../decode/json-bytes.js";
 import { BooleanColumn, columnKinds, newColumn, NumberColumn, StringColumn, type Column, type ColumnKind } from "./columns.js";
 
 const COLON = 0x3a;

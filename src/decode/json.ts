@@ -1,4 +1,5 @@
 import { FloeError } from "../errors.js";
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COMMA, isSpace, LF, OPEN_BRACE, OPEN_BRACKET, QUOTE } from "./json-bytes.js";
 
 export interface JsonOptions {
   /** Rows handed out per yield. */
@@ -7,17 +8,8 @@ export interface JsonOptions {
   maxRecordBytes?: number;
 }
 
-// Byte values of JSON's structural characters (RFC 8259 §2). Every byte of a multi-byte UTF-8
-// sequence is ≥ 0x80, so scanning bytes never mistakes part of a character for one of these.
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const LF = 0x0a;
-const isSpace = (b: number) => b === 0x20 || b === LF || b === 0x0d || b === 0x09;
+// The cutter reads JSON's structural characters as bytes (json-bytes.ts): every byte of a
+// multi-byte UTF-8 sequence is ≥ 0x80, so it never mistakes part of a character for one of them.
 
 const enum State {
   /** Before the first value: `[` starts an array, anything else a sequence of values. */

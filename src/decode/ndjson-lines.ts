@@ -1,5 +1,6 @@
 import { FloeError } from "../errors.js";
 import { concatBytes } from "./bytes.js";
+import { LF } from "./json-bytes.js";
 
 /**
  * Whole lines of the input: `buf[start, end)` holds them, each ended by `\n` except perhaps the last
@@ -17,7 +18,6 @@ export interface LineCounter {
   line: number;
 }
 
-export const LF = 0x0a;
 
 /** Where the line that starts at `from` ends (its `\n`, or the stretch's end). */
 export function lineEnd(s: Stretch, from: number): number {

@@ -1,4 +1,5 @@
 import { gunzip } from "../decode/gzip.js";
+import { concatBytes } from "../decode/bytes.js";
 import { FloeError } from "../errors.js";
 
 const NDJSON_TYPES = new Set(["application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines"]);
@@ -44,13 +45,7 @@ export async function readBodyBytes(req: Request, limit: number): Promise<Uint8A
     if (e instanceof FloeError) throw e;
     throw new FloeError("invalid_input", `the body could not be read${encoding === "gzip" ? " as gzip" : ""}: ${(e as Error).message}`, { details: { contentEncoding: encoding } });
   }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.byteLength;
-  }
-  return all;
+  return concatBytes(chunks, size);
 }
 
 function tooLarge(limit: number): FloeError {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { skipValue, validUtf8 } from "../../src/columnar/json-bytes.js";
+import { skipValue, validUtf8 } from "../../src/decode/json-bytes.js";
 
 const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const decodes = (b: Uint8Array) => {

@@ -1,5 +1,5 @@
-// Byte-level pieces of JSON the columnar scanner reads with (RFC 8259 on UTF-8 bytes): no string is
-// made for anything the scanner takes.
+// Byte-level pieces of JSON (RFC 8259 on UTF-8 bytes), shared by the JSON decoder's cutter and the
+// columnar scanner: no string is made for anything the scanner takes.
 
 export const LF = 0x0a;
 export const QUOTE = 0x22;
@@ -7,6 +7,10 @@ export const BACKSLASH = 0x5c;
 export const COMMA = 0x2c;
 export const OPEN_BRACE = 0x7b;
 export const CLOSE_BRACE = 0x7d;
+export const OPEN_BRACKET = 0x5b;
+export const CLOSE_BRACKET = 0x5d;
+/** JSON's whitespace (RFC 8259 §2). */
+export const isSpace = (b: number) => b === 0x20 || b === LF || b === 0x0d || b === 0x09;
 
 export const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -31,8 +35,8 @@ export function skipValue(b: Uint8Array, i: number, end: number): number {
       continue;
     }
     if (x === LF) return -1;
-    if (x === OPEN_BRACE || x === 0x5b /* [ */) depth++;
-    else if (x === CLOSE_BRACE || x === 0x5d /* ] */) {
+    if (x === OPEN_BRACE || x === OPEN_BRACKET) depth++;
+    else if (x === CLOSE_BRACE || x === CLOSE_BRACKET) {
       if (depth === 0) return k; // the end of the enclosing object: a bare token ended here
       if (--depth === 0) return k + 1;
     } else if (depth === 0 && (x === COMMA || x === 0x20 || x === 0x09 || x === 0x0d)) return k;
