@@ -86,16 +86,28 @@ export function parquetFieldIds(metadata: FileMetaData): Record<string, number> 
 }
 
 /**
- * Streams a Parquet file's rows one row group at a time (memory: one row group's rows), yielding
- * at most `batchRows` rows a time. Values follow `values.ts`: hyparquet's own conversions of
- * decimals (to floats) and timestamps (to `Date`, millisecond precision, pre-1970 values rounded
- * toward zero) lose data, so those columns are read raw and converted here, exactly.
- *
- * @example
- * for await (const rows of parquetRows(file)) console.log(rows.length);
+ * One row group of a Parquet file, its top-level columns decoded one at a time on demand: memory
+ * holds the group's (compressed) bytes and the column being read, beside whatever the caller keeps
+ * of the columns it has read.
  */
-export async function* parquetRows(file: RandomAccessFile, opts: { batchRows?: number } = {}): AsyncGenerator<Record<string, unknown>[]> {
-  const batchRows = opts.batchRows ?? 10_000;
+export interface ParquetGroup {
+  /** The file's row index of the group's first row. */
+  first: number;
+  rowCount: number;
+  /** The top-level columns' names, in the file's order. */
+  names: string[];
+  /** Column `i`'s values for the group's rows, as `parquetRows` gives them (undefined where the file has none). */
+  read(i: number): Promise<unknown[]>;
+}
+
+/**
+ * A Parquet file's row groups (empty ones skipped), each read a column at a time (`ParquetGroup`).
+ * Values follow `values.ts`: hyparquet's own conversions of decimals (to floats) and timestamps (to
+ * `Date`, millisecond precision, pre-1970 values rounded toward zero) lose data, so those columns
+ * are read raw and converted here, exactly. A file with two top-level columns of one name is
+ * refused: rows could hold only one of them.
+ */
+export async function* parquetGroups(file: RandomAccessFile): AsyncGenerator<ParquetGroup> {
   const metadata = await parquetMetadataOf(file);
   let tree: SchemaTree;
   try {
@@ -106,46 +118,85 @@ export async function* parquetRows(file: RandomAccessFile, opts: { batchRows?: n
     throw parquetError("the schema in the footer is unreadable", { size: file.byteLength }, e);
   }
   const columns = tree.children.map((node) => ({ name: node.element.name, convert: nodeConverter(node) }));
+  const names = columns.map((c) => c.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) {
+    throw new FloeError("invalid_input", `Parquet: the file has two top-level columns named ${JSON.stringify(twice)}`, { details: { format: "parquet", column: twice } });
+  }
   // hyparquet converts by the schema's annotations; without them it hands out the raw values.
   const raw: FileMetaData = { ...metadata, schema: metadata.schema.map((e) => (readRaw(e) ? { ...e, converted_type: undefined, logical_type: undefined } : e)) };
   let rowStart = 0;
   for (let g = 0; g < metadata.row_groups.length; g++) {
-    const rowEnd = rowStart + Number(metadata.row_groups[g].num_rows);
-    if (rowEnd === rowStart) continue;
-    // The row group is decoded column by column (hyparquet's onChunk: its decoded arrays, no row
-    // objects), then rows are made a batch at a time: a DuckDB row group of 122,880 rows made into
-    // objects at once took most of a Worker's 128 MB.
-    const pages = new Map<string, { start: number; data: ArrayLike<unknown> }[]>(columns.map((c) => [c.name, []]));
+    const start = rowStart;
+    const end = rowStart + Number(metadata.row_groups[g].num_rows);
+    rowStart = end;
+    if (end === start) continue;
+    const unreadable = (e: unknown) => parquetError(`row group ${g} (rows ${start} to ${end - 1}) is unreadable`, { rowGroup: g, row: start }, e);
+    let checked: RandomAccessFile;
     try {
-      const checked = await checkRuns(file, metadata, g);
-      await parquetRead({
-        file: checked as AsyncBuffer,
-        metadata: raw,
-        rowStart,
-        rowEnd,
-        compressors: PARQUET_COMPRESSORS,
-        utf8: false,
-        parsers: PARSERS,
-        onChunk: ({ columnName, columnData, rowStart: start }) => pages.get(columnName)?.push({ start, data: columnData }),
-      });
+      checked = await checkRuns(file, metadata, g);
     } catch (e) {
-      throw parquetError(`row group ${g} (rows ${rowStart} to ${rowEnd - 1}) is unreadable`, { rowGroup: g, row: rowStart }, e);
+      throw unreadable(e);
     }
-    for (let from = rowStart; from < rowEnd; from += batchRows) {
-      const to = Math.min(rowEnd, from + batchRows);
-      const rows: Record<string, unknown>[] = Array.from({ length: to - from }, () => ({}));
-      for (const { name, convert } of columns) {
-        const list = pages.get(name)!;
-        let k = 0;
-        for (let r = from; r < to; r++) {
-          while (k < list.length && list[k].start + list[k].data.length <= r) k++;
-          const page = list[k];
-          rows[r - from][name] = page && r >= page.start ? convert(page.data[r - page.start]) : undefined;
-        }
+    const read = async (i: number): Promise<unknown[]> => {
+      const { name, convert } = columns[i];
+      // hyparquet's onChunk hands out its decoded arrays (no row objects); pages are joined here.
+      const pages: { start: number; data: ArrayLike<unknown> }[] = [];
+      try {
+        await parquetRead({
+          file: checked as AsyncBuffer,
+          metadata: raw,
+          rowStart: start,
+          rowEnd: end,
+          columns: [name],
+          compressors: PARQUET_COMPRESSORS,
+          utf8: false,
+          parsers: PARSERS,
+          onChunk: ({ columnData, rowStart: at }) => pages.push({ start: at, data: columnData }),
+        });
+      } catch (e) {
+        throw unreadable(e);
+      }
+      // A footer may claim any number of rows: the pages must hold them (checked before allocating).
+      let held = 0;
+      for (const page of pages) held += Math.max(0, Math.min(end, page.start + page.data.length) - Math.max(start, page.start));
+      if (held !== end - start) throw unreadable(new Error(`column ${name} holds ${held} values where the footer declares ${end - start} rows`));
+      const out: unknown[] = new Array(end - start);
+      for (const page of pages) {
+        const from = Math.max(start, page.start);
+        const to = Math.min(end, page.start + page.data.length);
+        for (let r = from; r < to; r++) out[r - start] = convert(page.data[r - page.start]);
+      }
+      return out;
+    };
+    yield { first: start, rowCount: end - start, names, read };
+  }
+}
+
+/**
+ * Streams a Parquet file's rows one row group at a time (memory: one row group's decoded columns),
+ * yielding at most `batchRows` rows a time; values as `parquetGroups` gives them.
+ *
+ * @example
+ * for await (const rows of parquetRows(file)) console.log(rows.length);
+ */
+export async function* parquetRows(file: RandomAccessFile, opts: { batchRows?: number } = {}): AsyncGenerator<Record<string, unknown>[]> {
+  const batchRows = opts.batchRows ?? 10_000;
+  for await (const group of parquetGroups(file)) {
+    // Columns first, then rows a batch at a time: a DuckDB row group of 122,880 rows made into
+    // objects at once took most of a Worker's 128 MB.
+    const values: unknown[][] = [];
+    for (let i = 0; i < group.names.length; i++) values.push(await group.read(i));
+    for (let from = 0; from < group.rowCount; from += batchRows) {
+      const to = Math.min(group.rowCount, from + batchRows);
+      const rows: Record<string, unknown>[] = new Array(to - from);
+      for (let r = from; r < to; r++) {
+        const row: Record<string, unknown> = {};
+        for (let c = 0; c < values.length; c++) row[group.names[c]] = values[c][r];
+        rows[r - from] = row;
       }
       yield rows;
     }
-    rowStart = rowEnd;
   }
 }
 
