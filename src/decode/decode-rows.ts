@@ -7,7 +7,7 @@ import type { UploadFormat } from "./format.js";
 import { jsonRows } from "./json.js";
 import { ndjsonBatches } from "./ndjson.js";
 import { describeJson } from "./ndjson-lines.js";
-import { fileOfBytes, parquetRows, type RandomAccessFile } from "./parquet.js";
+import { fileOfBytes, parquetGroups, parquetRows, type ParquetGroup, type RandomAccessFile } from "./parquet.js";
 
 export interface DecodeOptions {
   format: UploadFormat;
@@ -98,11 +98,9 @@ export async function* decodeRows(input: ReadableStream<Uint8Array> | null, opts
     case "csv":
       yield* counted(csvRows(stream, { ...opts.csv, batchRows, maxRecordBytes }));
       return;
-    case "parquet": {
-      const bytes = await readAll(stream, maxBufferBytes, size);
-      yield* counted(parquetRows(fileOfBytes(bytes), { batchRows }));
+    case "parquet":
+      yield* counted(parquetRows(fileOfBytes(await readAll(stream, maxBufferBytes, size)), { batchRows }));
       return;
-    }
     case "arrow":
       yield* counted(arrowRows(stream, { batchRows, maxBufferBytes, size }));
       return;
@@ -135,4 +133,21 @@ export async function uploadBytes(input: ReadableStream<Uint8Array>, gzip: boole
   const stream = await nonEmpty(input);
   if (!stream || !gzip) return stream;
   return nonEmpty(gunzip(stream));
+}
+
+/**
+ * A Parquet upload's row groups, each read a column at a time (`parquetGroups`): through `file`
+ * (ranged reads of the object) when the file is stored uncompressed, or read whole from the stream
+ * (a `.parquet.gz`, up to `maxBufferBytes`, as `decodeRows` reads it). An empty input has no groups.
+ */
+export async function* parquetUpload(input: ReadableStream<Uint8Array> | null, opts: Pick<DecodeOptions, "gzip" | "size" | "file" | "maxBufferBytes">): AsyncGenerator<ParquetGroup> {
+  if (opts.file && !opts.gzip) {
+    await input?.cancel().catch(() => {});
+    yield* parquetGroups(opts.file);
+    return;
+  }
+  if (!input) throw new FloeError("invalid_input", "parquetUpload: no input", { details: { format: "parquet" } });
+  const stream = await uploadBytes(input, opts.gzip);
+  if (!stream) return;
+  yield* parquetGroups(fileOfBytes(await readAll(stream, opts.maxBufferBytes ?? DEFAULT_BUFFER_BYTES, opts.gzip ? undefined : opts.size)));
 }

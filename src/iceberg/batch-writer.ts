@@ -1,3 +1,4 @@
+import { readSource, type ColumnSource } from "../columnar/column-source.js";
 import { batchRows, type ScannedBatch } from "../columnar/scan-batches.js";
 import { FloeError } from "../errors.js";
 import type { DataFile } from "./data-file.js";
@@ -60,6 +61,19 @@ export class BatchWriter {
     this.rows += b.rowCount;
   }
 
+  /**
+   * Writes rows given column by column (a Parquet row group): the same rows, refusals and schema as
+   * `write` of its rows, with one column's JS values alive at a time (see `readSource`).
+   */
+  async writeColumns(src: ColumnSource): Promise<void> {
+    const { mode, infer } = this.opts;
+    const read = await readSource(src, { schema: this.schema, infer: !this.schema || mode === "evolve" ? infer : null, unknownFields: mode === "strict" ? "error" : "ignore" });
+    this.adopt(read.shape);
+    const writer = await this.writerFor();
+    if (src.rowCount) await writer.write(read.batch(this.schema!));
+    this.rows += src.rowCount;
+  }
+
   /** Closes every file; returns the data files written. */
   async finish(): Promise<DataFile[]> {
     if (this.writer) this.done.push(...(await this.writer.finish()));
@@ -74,17 +88,20 @@ export class BatchWriter {
 
   /** Makes sure there is a schema (inferred from the first rows) and, in `evolve`, that it holds the rows' new fields. */
   private evolve(rows: readonly unknown[], first: number, indexes?: ArrayLike<number>): void {
+    if (this.schema && this.opts.mode !== "evolve") return;
+    this.adopt(inferStruct(rows, first, this.schema ?? undefined, this.opts.infer, indexes));
+  }
+
+  /** Takes an inferred shape as the first schema, or (in `evolve`) adds its new fields to the schema. */
+  private adopt(shape: StructType): void {
     if (!this.schema) {
-      this.schema = freshSchema(inferStruct(rows, first, undefined, this.opts.infer, indexes));
+      this.schema = freshSchema(shape);
       this.lastColumnId = maxFieldId(this.schema);
-    } else if (this.opts.mode === "evolve") {
-      const shape = inferStruct(rows, first, this.schema, this.opts.infer, indexes);
-      if (shape.fields.length) {
-        const u = unionByName(this.schema, shape, this.lastColumnId, { inferred: true });
-        if (u.changed) {
-          this.schema = u.schema;
-          this.lastColumnId = u.lastColumnId;
-        }
+    } else if (this.opts.mode === "evolve" && shape.fields.length) {
+      const u = unionByName(this.schema, shape, this.lastColumnId, { inferred: true });
+      if (u.changed) {
+        this.schema = u.schema;
+        this.lastColumnId = u.lastColumnId;
       }
     }
   }

@@ -29,6 +29,37 @@ export function inferStruct(rows: readonly unknown[], firstRow = 0, known?: Stru
   return shape;
 }
 
+/**
+ * `inferStruct` of rows that each hold the one field `name`, given as the column of its values
+ * (`values[r]` is row `firstRow + r`'s): the same type, refusals and messages, without a row object
+ * per value. What a columnar source (a Parquet row group) infers a column at a time with. `at` is
+ * the first row whose value gave a type: where `inferStruct` of whole rows adds the field, which
+ * decides the new fields' order.
+ */
+export function inferColumn(name: string, values: ArrayLike<unknown>, firstRow: number, known: StructType | undefined, opts: InferOptions): { type: IcebergType | undefined; at: number } {
+  const k = known ? fieldsByName(known).get(name) : undefined;
+  const struct = k !== undefined && typeof k.type === "object" && k.type.type === "struct" ? k.type : undefined;
+  if (k !== undefined && !struct) return { type: undefined, at: -1 };
+  if (k === undefined && name.length > opts.maxNameLength && values.length > 0) {
+    throw limitError(POLICY_PROPERTIES.maxNameLength, opts.maxNameLength, `row ${firstRow}, field "${name.slice(0, 80)}…": the name has ${name.length} characters, over the limit of ${opts.maxNameLength} (property ${POLICY_PROPERTIES.maxNameLength})`, { row: firstRow, field: name.slice(0, 300) });
+  }
+  let type: IcebergType | undefined;
+  let at = -1;
+  for (let r = 0; r < values.length; r++) {
+    const v = values[r];
+    const row = firstRow + r;
+    let t: IcebergType | undefined;
+    if (struct) {
+      if (!isPlainObject(v)) continue;
+      t = inferObject(v, row, name, opts, 1, struct);
+    } else t = inferValue(v, row, name, opts, 0);
+    if (t === undefined) continue;
+    if (at < 0) at = r;
+    type = merge(type, t, row, name, v);
+  }
+  return { type, at };
+}
+
 /** Inferred type of one JSON value, or undefined for null / empty arrays of nothing. */
 function inferValue(v: unknown, row: number, path: string, opts: InferOptions, depth: number): IcebergType | undefined {
   if (v === null || v === undefined) return undefined;

@@ -180,9 +180,14 @@ function checkUnknown(obj: Record<string, unknown>, known: Set<string>, row: num
   for (const k in obj) {
     if (!known.has(k) && obj[k] !== null && obj[k] !== undefined) {
       const p = path ? `${path}.${k}` : k;
-      throw fieldError(row, p, "field is not in the table schema");
+      throw unknownFieldError(row, p);
     }
   }
+}
+
+/** A strict table's refusal of a field it does not have. */
+export function unknownFieldError(row: number, path: string): FloeError {
+  return fieldError(row, path, "field is not in the table schema");
 }
 
 /**
@@ -194,7 +199,8 @@ function fractionInLong(v: number, path: string): string {
   return `${v} is not an integer, and the column is long. Iceberg cannot change a long column to double: drop the table (DELETE /v1/tables/{table}) and create it again with "${path}" declared "double" (PUT /v1/tables/{table}) or with the property floe.infer.numbers=double (the default for new tables), or send fractions in another field`;
 }
 
-function fieldError(row: number, field: string, reason: string): FloeError {
+/** The refusal of one row's field: its row, its dotted path and why. */
+export function fieldError(row: number, field: string, reason: string): FloeError {
   return new FloeError("invalid_input", `row ${row}, field "${field}": ${reason}`, { details: { row, field, reason } });
 }
 

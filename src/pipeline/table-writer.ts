@@ -1,6 +1,7 @@
 import type { Env } from "../config.js";
 import type { TableInfo } from "../durable/table-info.js";
 import { rpc } from "../errors.js";
+import type { ColumnSource } from "../columnar/column-source.js";
 import { scanJson, scanNdjson, type ScannedBatch, type ScanOptions } from "../columnar/scan-batches.js";
 import { BatchWriter } from "../iceberg/batch-writer.js";
 import type { DataFile } from "../iceberg/data-file.js";
@@ -66,6 +67,11 @@ export class TableWriter {
   /** Writes a scanned batch (`scanNdjson`, perhaps filtered by `keepRows`). */
   writeScanned(b: ScannedBatch): Promise<void> {
     return this.batches.writeScanned(b);
+  }
+
+  /** Writes rows given a column at a time (a Parquet row group): see `BatchWriter.writeColumns`. */
+  writeColumns(src: ColumnSource): Promise<void> {
+    return this.batches.writeColumns(src);
   }
 
   /**

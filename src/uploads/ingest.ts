@@ -1,5 +1,6 @@
 import { lakeConfig, leaseMs, splitBytes, type Env } from "../config.js";
-import { DEFAULT_BATCH_ROWS, DEFAULT_RECORD_BYTES, decodeRows, uploadBytes, type RowBatch } from "../decode/index.js";
+import { DEFAULT_BATCH_ROWS, DEFAULT_RECORD_BYTES, decodeRows, parquetUpload, uploadBytes, type RowBatch } from "../decode/index.js";
+import type { ParquetGroup } from "../decode/parquet.js";
 import { ClaimStatus } from "../durable/keys.js";
 import type { TableInfo } from "../durable/table-info.js";
 import { FloeError, isFloeError, rpc } from "../errors.js";
@@ -154,6 +155,11 @@ async function writeObject(env: Env, m: UploadMessage, route: Route, info: Table
   if ("scan" in object) {
     const opts = { batchRows: DEFAULT_BATCH_ROWS, maxLineBytes: DEFAULT_RECORD_BYTES, objectsOnly: true };
     if (object.bytes) await (object.scan === "json" ? writer.writeJson(object.bytes, opts, keepClaim) : writer.writeNdjson(object.bytes, opts, keepClaim));
+  } else if ("groups" in object) {
+    for await (const group of object.groups) {
+      await keepClaim();
+      await writer.writeColumns(group);
+    }
   } else {
     for await (const batch of object.batches) {
       await keepClaim();
@@ -174,11 +180,10 @@ function csvTypes(info: TableInfo): Record<string, "string" | "long" | "double" 
 }
 
 /** The object's rows, read only if it is still the version the message names (a newer upload is its own version). */
-async function openObject(env: Env, m: UploadMessage, route: Route, info: TableInfo): Promise<{ batches: AsyncIterable<RowBatch> } | { scan: "ndjson" | "json"; bytes: ReadableStream<Uint8Array> | undefined }> {
+async function openObject(env: Env, m: UploadMessage, route: Route, info: TableInfo): Promise<{ batches: AsyncIterable<RowBatch> } | { scan: "ndjson" | "json"; bytes: ReadableStream<Uint8Array> | undefined } | { groups: AsyncIterable<ParquetGroup> }> {
   const csv = { ...route.format.csv, ...route.rule?.csv, types: csvTypes(info) };
-  if (route.format.format === "parquet" && !route.format.gzip) {
-    return { batches: decodeRows(null, { ...route.format, file: rangedObject(env, m), size: m.size, csv }) };
-  }
+  // Parquet is read a row group at a time, a column at a time, into typed columns (BatchWriter.writeColumns).
+  if (route.format.format === "parquet" && !route.format.gzip) return { groups: parquetUpload(null, { file: rangedObject(env, m), size: m.size }) };
   const readFrom = m.range ? Math.max(0, m.range.start - 1) : 0;
   const o = await env.LAKE.get(m.key, { onlyIf: { etagMatches: m.eTag }, ...(m.range ? { range: { offset: readFrom } } : {}) });
   if (!o || !("body" in o)) throw objectChanged(m);
@@ -186,6 +191,7 @@ async function openObject(env: Env, m: UploadMessage, route: Route, info: TableI
   // NDJSON and JSON go to the columnar scanner, which reads them as decodeRows would (scan-batches.ts).
   const format = route.format.format;
   if (format === "ndjson" || format === "json") return { scan: format, bytes: await uploadBytes(body, route.format.gzip) };
+  if (format === "parquet") return { groups: parquetUpload(body, { gzip: route.format.gzip, size: m.size }) };
   return { batches: decodeRows(body, { ...route.format, size: m.size, csv }) };
 }
 

@@ -1,5 +1,6 @@
 import type { RowGroup } from "hyparquet";
-import { parquetRows, type RandomAccessFile } from "../../decode/parquet.js";
+import { readSource } from "../../columnar/column-source.js";
+import { parquetGroups, type RandomAccessFile } from "../../decode/parquet.js";
 import { FloeError } from "../../errors.js";
 import { concatRowGroups, parquetFooter } from "../../parquet/concat.js";
 import { fileMetrics } from "../../parquet/metrics.js";
@@ -7,7 +8,6 @@ import { DataFileWriter } from "../../parquet/writer.js";
 import type { ObjectStore } from "../../storage/object-store.js";
 import { streamingPut } from "../../storage/streaming-put.js";
 import type { DataFile } from "../data-file.js";
-import { compileRowConverter } from "../rows.js";
 import type { LoadedTable, TableLocation } from "../table.js";
 import { fromTagged, toTagged } from "../tagged-json.js";
 import { planReplace } from "../transaction/replace.js";
@@ -53,7 +53,7 @@ function storedFile(store: ObjectStore, loc: TableLocation, path: string, size: 
 
 /**
  * Step `index` of a job: reads the segment's input files row group by row group, converts their
- * rows to the table's current schema (columns a file predates read as null, int and float widen)
+ * columns to the table's current schema (columns a file predates read as null, int and float widen)
  * and writes them as one Parquet file. A job of one segment writes its output in place (`data/…`);
  * otherwise the segment goes under `compaction/{job}/`, to be joined by `joinSegments`. The row
  * count is checked against the manifests' counts: a rewrite never loses or invents a row.
@@ -65,14 +65,15 @@ export async function writeSegment(store: ObjectStore, loc: TableLocation, schem
   // The file goes up as it is encoded, a row group at a time: memory holds one row group, not the file.
   const out = streamingPut(store, `${loc.key}/${name}`, { ifNoneMatch: "*", contentType: "application/vnd.apache.parquet" });
   const writer = new DataFileWriter({ schema, codec: opts.codec, rowGroupRows: ROW_GROUP_ROWS, rowGroupBytes: ROW_GROUP_BYTES, onChunk: (c) => out.write(c) });
-  const convert = compileRowConverter(schema, { unknownFields: "ignore" });
   let records = 0;
   let metrics: Awaited<ReturnType<DataFileWriter["finish"]>>["metrics"];
   try {
     for (const input of inputs) {
-      for await (const rows of parquetRows(storedFile(store, loc, input.path, input.bytes), { batchRows: 10_000 })) {
-        await writer.write(convert(rows, records));
-        records += rows.length;
+      // A row group at a time, a column at a time, into typed columns: no row objects.
+      for await (const group of parquetGroups(storedFile(store, loc, input.path, input.bytes))) {
+        const read = await readSource({ ...group, first: records }, { schema, infer: null, unknownFields: "ignore" });
+        await writer.write(read.batch(schema));
+        records += group.rowCount;
       }
     }
     const expected = inputs.reduce((n, f) => n + f.records, 0);

@@ -1,0 +1,132 @@
+import fc from "fast-check";
+import { parquetReadObjects } from "hyparquet";
+import { describe, expect, it } from "vitest";
+import type { ColumnSource } from "../../src/columnar/column-source.js";
+import { isFloeError } from "../../src/errors.js";
+import { BatchWriter, freshSchema, specFor } from "../../src/iceberg/batch-writer.js";
+import { DEFAULT_POLICY } from "../../src/iceberg/ingest-policy.js";
+import { maxFieldId } from "../../src/iceberg/schema.js";
+import { tableLocation } from "../../src/iceberg/table.js";
+import type { StructType } from "../../src/iceberg/types.js";
+import { PartitionedFileWriter } from "../../src/iceberg/write-files.js";
+import { MemoryStore } from "../../src/storage/memory-store.js";
+
+const loc = tableLocation("lake", "warehouse", "default", "groups");
+
+const DECLARED: StructType = {
+  type: "struct",
+  fields: [
+    { id: 0, name: "id", required: true, type: "long" },
+    { id: 0, name: "ts", required: false, type: "timestamptz" },
+    { id: 0, name: "name", required: false, type: "string" },
+    { id: 0, name: "amount", required: false, type: "double" },
+    { id: 0, name: "n", required: false, type: "int" },
+    { id: 0, name: "flag", required: false, type: "boolean" },
+    { id: 0, name: "geo", required: false, type: { type: "struct", fields: [{ id: 0, name: "lat", required: false, type: "double" }, { id: 0, name: "city", required: true, type: "string" }] } },
+    { id: 0, name: "tags", required: false, type: { type: "list", "element-id": 0, element: "string", "element-required": false } },
+    { id: 0, name: "price", required: false, type: "decimal(9, 2)" },
+  ],
+};
+
+type Outcome = { ok: true; rows: unknown[]; schema: unknown } | { ok: false; code: string; message: string; details: unknown };
+
+/**
+ * What a column of a Parquet row group holds, as `parquetGroups` gives it: mostly values of the
+ * column's own kind (as hyparquet and values.ts make them), now and then a null, a missing value,
+ * or a value of another kind (a column of the table's that the file types otherwise).
+ */
+const kinds: Record<string, fc.Arbitrary<unknown>> = {
+  long: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+  smallLong: fc.bigInt({ min: -1000n, max: 1000n }),
+  int: fc.integer({ min: -5000, max: 5000 }),
+  double: fc.double({ noNaN: true, noDefaultInfinity: true }),
+  integralDouble: fc.integer({ min: -99, max: 99 }),
+  string: fc.oneof(fc.constantFrom("click", "view", "é", "🌍", ""), fc.string({ maxLength: 8 })),
+  timestamp: fc.date({ min: new Date(0), max: new Date(4e12), noInvalidDate: true }).map((d) => `${d.toISOString().slice(0, 23)}000+00:00`),
+  boolean: fc.boolean(),
+  decimal: fc.integer({ min: -99999, max: 99999 }).map((n) => (n / 100).toFixed(2)),
+  struct: fc.record({ lat: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(null)), city: fc.constantFrom("Paris", "Oslo", "é") }),
+  oddStruct: fc.constantFrom({ city: "Rome" }, { lat: 1 }, { city: "Rome", zip: "00100" }, { city: 5 }, {}),
+  list: fc.array(fc.oneof(fc.string({ maxLength: 4 }), fc.constant(null)), { maxLength: 3 }),
+  oddList: fc.constantFrom([1], ["a", []], [], [null]),
+};
+const kindNames = Object.keys(kinds);
+const NAMES = ["id", "ts", "name", "amount", "n", "flag", "geo", "tags", "price", "extra", "é"];
+
+/** Columns of one source: names (a subset of NAMES and some new ones, in some order) and their kinds. */
+const columnsArb = fc.uniqueArray(fc.constantFrom(...NAMES, "x".repeat(300)), { minLength: 1, maxLength: 7 }).chain((names) =>
+  fc.tuple(fc.constant(names), fc.array(fc.constantFrom(...kindNames), { minLength: names.length, maxLength: names.length })),
+);
+
+function valuesArb(kind: string, rows: number): fc.Arbitrary<unknown[]> {
+  const cell = fc.oneof({ weight: 30, arbitrary: kinds[kind] }, { weight: 4, arbitrary: fc.constant(null) }, { weight: 2, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.oneof(...Object.values(kinds)) });
+  return fc.array(cell, { minLength: rows, maxLength: rows });
+}
+
+const groupsArb = fc.tuple(columnsArb, fc.array(fc.integer({ min: 0, max: 12 }), { minLength: 1, maxLength: 3 })).chain(([[names, ks], sizes]) =>
+  fc.tuple(fc.constant(names), fc.tuple(...sizes.map((n) => fc.tuple(...ks.map((k) => valuesArb(k, n)))))),
+);
+
+/** The rows a group's columns make, as `parquetRows` makes them (every name a key, in the file's order). */
+function rowsOf(names: string[], columns: unknown[][]): Record<string, unknown>[] {
+  const n = columns[0]?.length ?? 0;
+  return Array.from({ length: n }, (_, r) => Object.fromEntries(names.map((name, c) => [name, columns[c][r]])));
+}
+
+async function run(input: "rows" | "columns", names: string[], groups: unknown[][][], opts: { declared: boolean; mode: "evolve" | "strict"; partitioned: boolean }): Promise<Outcome> {
+  const store = new MemoryStore();
+  const schema = opts.declared ? freshSchema(DECLARED) : null;
+  const spec = schema ? specFor(schema, opts.partitioned ? [{ source: "name", transform: "identity" }] : []) : null;
+  const w = new BatchWriter(schema, spec, schema ? maxFieldId(schema) : 0, { mode: opts.mode, infer: { ...DEFAULT_POLICY, numbers: "long" }, partitionBy: [], files: (s, sp) => new PartitionedFileWriter(store, loc, s, sp, { rowGroupRows: 4 }) });
+  try {
+    let first = 0;
+    for (const columns of groups) {
+      const rowCount = columns[0]?.length ?? 0;
+      if (input === "rows") await w.write(rowsOf(names, columns), first);
+      else {
+        const reads: number[] = [];
+        const src: ColumnSource = { first, rowCount, names, read: async (i) => (reads.push(i), columns[i]) };
+        await w.writeColumns(src);
+        // Each column is read once, in order (one column's values alive at a time).
+        expect(reads).toEqual(names.map((_, i) => i));
+      }
+      first += rowCount;
+    }
+    const rows: unknown[] = [];
+    for (const f of await w.finish()) {
+      const b = (await store.get(f.filePath.replace(`${loc.uri}/`, `${loc.key}/`)))!;
+      rows.push(...(await parquetReadObjects({ file: b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer })));
+    }
+    return { ok: true, rows, schema: w.schema };
+  } catch (e) {
+    if (!isFloeError(e)) throw e;
+    return { ok: false, code: e.code, message: e.message, details: e.details };
+  }
+}
+
+describe("rows given a column at a time (Parquet row groups) against the same rows as objects", () => {
+  // The column-wise reading infers and converts each column alone; this holds it to the row path's
+  // rows, schema (field order and ids included) and first refusal, code, message and details.
+  it("same rows, schema and refusals as BatchWriter.write of the rows (property)", async () => {
+    const outcomes = { ok: 0, refused: 0 };
+    await fc.assert(
+      fc.asyncProperty(groupsArb, fc.boolean(), fc.constantFrom<"evolve" | "strict">("evolve", "strict"), fc.boolean(), async ([names, groups], declared, mode, partitioned) => {
+        const opts = { declared, mode, partitioned: partitioned && declared };
+        const reference = await run("rows", names, groups, opts);
+        const columnar = await run("columns", names, groups, opts);
+        expect(columnar).toEqual(reference);
+        outcomes[reference.ok ? "ok" : "refused"]++;
+      }),
+      { numRuns: process.env.CI ? 300 : 500, seed: Number(process.env.FUZZ_SEED ?? 20261129) },
+    );
+    expect(outcomes.ok).toBeGreaterThan(30);
+    expect(outcomes.refused).toBeGreaterThan(30);
+  });
+
+  it("orders new fields as the rows first give them a type, not as the file lists them", async () => {
+    const names = ["a", "b"];
+    const groups = [[[null, 1n], ["x", "y"]]];
+    const r = await run("columns", names, groups, { declared: false, mode: "evolve", partitioned: false });
+    expect(r.ok && (r.schema as { fields: { name: string; id: number }[] }).fields.map((f) => [f.name, f.id])).toEqual([["b", 1], ["a", 2]]);
+  });
+});
