@@ -43,6 +43,8 @@ const INITIAL = 1024;
 /** A string column with more distinct values than this share of its rows stops interning (see StringColumn). */
 const DISTINCT_SHARE = 0.5;
 const DECIDE_AFTER = 2048;
+/** Distinct JS strings a string column remembers (see `StringColumn.appendValue`). */
+const SEEN_STRINGS = 4096;
 
 /**
  * One column of a row group being filled. Every row has a slot (a null's slot holds 0), and
@@ -208,6 +210,8 @@ export class StringColumn extends Column {
   ids = new Int32Array(this.defs.length);
   readonly dict = new StringDictionary();
   private interning = true;
+  /** JS strings already appended, while interning (see `appendValue`). */
+  private readonly seen = new Map<string, number>();
 
   protected grow(capacity: number): void {
     const v = new Int32Array(capacity);
@@ -217,7 +221,10 @@ export class StringColumn extends Column {
 
   /** Decided once, after the column's first DECIDE_AFTER rows: are its values mostly distinct? */
   private decide(): void {
-    if (this.dict.count > (this.length - this.nulls) * DISTINCT_SHARE) this.interning = false;
+    if (this.dict.count > (this.length - this.nulls) * DISTINCT_SHARE) {
+      this.interning = false;
+      this.seen.clear();
+    }
   }
 
   /** The hot path: UTF-8 bytes src[start, end), already known to be valid. */
@@ -245,12 +252,24 @@ export class StringColumn extends Column {
     this.ids[this.length - 1] = 0;
   }
 
+  /**
+   * A JS string (the reference conversion's, or a decoded Parquet column's). A column of few
+   * distinct values often repeats the same string object (a Parquet dictionary's entries): those
+   * are looked up by identity-cheap Map lookups (V8 keeps a string's hash) instead of encoded again.
+   */
   appendValue(v: InternalValue): void {
     if (v === null || v === undefined) return this.appendNull();
-    const id = this.dict.internString(v as string);
-    this.room();
-    this.defs[this.length] = 1;
-    this.ids[this.length++] = id;
+    const s = v as string;
+    const seen = this.interning ? this.seen.get(s) : undefined;
+    if (seen !== undefined) {
+      if (this.length === this.defs.length) this.room();
+      this.defs[this.length] = 1;
+      this.ids[this.length++] = seen;
+      return;
+    }
+    const n = this.dict.encode(s); // before reading `scratch`: encoding may replace it with a larger one
+    this.appendBytes(this.dict.scratch, 0, n);
+    if (this.interning && this.seen.size < SEEN_STRINGS) this.seen.set(s, this.ids[this.length - 1]);
   }
 
   valueAt(i: number): InternalValue {

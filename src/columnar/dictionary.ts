@@ -18,7 +18,8 @@ export class StringDictionary {
   private hashes = new Int32Array(256);
   private table = new Int32Array(512); // entry id + 1; 0 is empty
   private texts: (string | undefined)[] = [];
-  private scratch = new Uint8Array(256);
+  /** Where `encode` puts a string's bytes. */
+  scratch = new Uint8Array(256);
   count = 0;
 
   /** Bytes of all entries. */
@@ -55,10 +56,11 @@ export class StringDictionary {
   }
 
   /**
-   * Interns a JS string. ASCII is copied by char code; anything else goes through TextEncoder,
-   * which writes a lone surrogate as U+FFFD, as hyparquet-writer's encoding of strings does.
+   * Writes a JS string's UTF-8 bytes to `scratch` and returns their length. ASCII is copied by
+   * char code; anything else goes through TextEncoder, which writes a lone surrogate as U+FFFD, as
+   * hyparquet-writer's encoding of strings does.
    */
-  internString(s: string): number {
+  encode(s: string): number {
     const n = s.length;
     if (this.scratch.length < n * 3) this.scratch = new Uint8Array(n * 3 + 16);
     const buf = this.scratch;
@@ -68,9 +70,7 @@ export class StringDictionary {
       if (c >= 0x80) break;
       buf[i] = c;
     }
-    if (i === n) return this.intern(buf, 0, n);
-    const { written } = encoder.encodeInto(s, buf);
-    return this.intern(buf, 0, written);
+    return i === n ? n : encoder.encodeInto(s, buf).written;
   }
 
   /** Adds the bytes as an entry of their own, without looking for an equal one (a column that stopped interning). */
