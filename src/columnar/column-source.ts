@@ -1,22 +1,10 @@
+import type { ColumnSource } from "../decode/columns.js";
 import { isFloeError } from "../errors.js";
 import { unionByName } from "../iceberg/evolve.js";
 import { inferColumn, type InferOptions } from "../iceberg/infer.js";
 import { fieldConverter, unknownFieldError } from "../iceberg/rows.js";
 import type { NestedField, Schema, StructType } from "../iceberg/types.js";
 import { columnKind, newColumn, type Column, type TypedBatch } from "./columns.js";
-
-/**
- * Rows given column by column: the top-level names, and each column's values (what row objects
- * would hold under that name, undefined for none) read on demand, so that only one column's JS
- * values are alive at a time. A Parquet row group is one (`parquetGroups`).
- */
-export interface ColumnSource {
-  /** Index of the first row, for refusals. */
-  first: number;
-  rowCount: number;
-  names: string[];
-  read(i: number): Promise<unknown[]>;
-}
 
 /** What the rows are converted to: the schema so far, and how (the rules of `BatchWriter`). */
 export interface SourceTarget {

@@ -2,6 +2,7 @@ import { DateUnit, makeVector, Precision, RecordBatchReader, TimeUnit, Type } fr
 import type { Data, DataType, Field, RecordBatch, Vector } from "apache-arrow";
 import { ArrowShapeError, checkFile, MessageFramer } from "./arrow-check.js";
 import { FloeError } from "../errors.js";
+import { sourceRows, uniqueNames, type ColumnSource } from "./columns.js";
 import { readAll } from "./bytes.js";
 import { base64Encode, formatDecimal, isoDate, isoTime, isoTimestamp, littleEndianWordsSigned, type TimeUnit as Unit } from "./values.js";
 
@@ -46,7 +47,17 @@ function arrowError(e: unknown, batch: number): unknown {
  * @example
  * for await (const rows of arrowRows(object.body)) console.log(rows.length);
  */
-export async function* arrowRows(input: ReadableStream<Uint8Array>, opts: ArrowOptions = {}): AsyncGenerator<Record<string, unknown>[]> {
+export function arrowRows(input: ReadableStream<Uint8Array>, opts: ArrowOptions = {}): AsyncGenerator<Record<string, unknown>[]> {
+  const batchRows = opts.batchRows ?? 10_000;
+  return sourceRows(arrowGroups(input, { ...opts, batchRows }), batchRows);
+}
+
+/**
+ * `arrowRows`' batches given column by column (`ColumnSource`: a record batch's columns, at most
+ * `batchRows` rows a time, converted a column at a time as they are read). Two top-level columns of
+ * one name are refused.
+ */
+export async function* arrowGroups(input: ReadableStream<Uint8Array>, opts: ArrowOptions = {}): AsyncGenerator<ColumnSource> {
   const batchRows = opts.batchRows ?? 10_000;
   const { head, stream } = await peek(input, MAGIC.length);
   const isFile = MAGIC.every((b, i) => head[i] === b);
@@ -77,6 +88,8 @@ export async function* arrowRows(input: ReadableStream<Uint8Array>, opts: ArrowO
   }
   if (!reader.schema) throw arrowError(new Error("no schema message"), 0);
   let converters: { name: string; convert: Convert }[] | undefined;
+  let names: string[] | undefined;
+  let first = 0;
   let schemaOf: unknown;
   const iterator = (Symbol.asyncIterator in reader ? reader[Symbol.asyncIterator]() : (reader as Iterable<RecordBatch>)[Symbol.iterator]()) as
     | AsyncIterator<RecordBatch>
@@ -99,18 +112,21 @@ export async function* arrowRows(input: ReadableStream<Uint8Array>, opts: ArrowO
     if (batch.schema !== schemaOf) {
       schemaOf = batch.schema;
       converters = batch.schema.fields.map((f: Field) => ({ name: f.name, convert: converter(f.type) }));
+      names = converters.map((c) => c.name);
+      uniqueNames(names, "arrow", "Arrow IPC");
     }
     const columns = batch.data.children;
     const n = batch.numRows;
+    const cs = converters!;
     for (let start = 0; start < n; start += batchRows) {
       const end = Math.min(n, start + batchRows);
-      const rows: Record<string, unknown>[] = new Array(end - start);
-      for (let i = start; i < end; i++) {
-        const row: Record<string, unknown> = {};
-        for (let c = 0; c < converters!.length; c++) row[converters![c].name] = converters![c].convert(columns[c], i);
-        rows[i - start] = row;
-      }
-      yield rows;
+      const read = async (c: number) => {
+        const out: unknown[] = new Array(end - start);
+        for (let i = start; i < end; i++) out[i - start] = cs[c].convert(columns[c], i);
+        return out;
+      };
+      yield { first, rowCount: end - start, names: names!, read };
+      first += end - start;
     }
     index++;
   }

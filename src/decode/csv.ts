@@ -1,4 +1,5 @@
 import { FloeError } from "../errors.js";
+import { sourceRows, type ColumnSource } from "./columns.js";
 import { CsvParser, type CsvRecord } from "./csv-parser.js";
 
 /** What a CSV column's text is converted to. */
@@ -107,7 +108,12 @@ const CONVERT: Record<CsvType, Convert> = {
  * @example
  * for await (const rows of csvRows(body, { types: { id: "long" } })) console.log(rows[0]);
  */
-export async function* csvRows(input: ReadableStream<Uint8Array>, opts: CsvReadOptions = {}): AsyncGenerator<Record<string, unknown>[]> {
+export function csvRows(input: ReadableStream<Uint8Array>, opts: CsvReadOptions = {}): AsyncGenerator<Record<string, unknown>[]> {
+  return sourceRows(csvGroups(input, opts), opts.batchRows ?? 10_000);
+}
+
+/** `csvRows`' batches given column by column (no row objects): the same values, batches and refusals. */
+export async function* csvGroups(input: ReadableStream<Uint8Array>, opts: CsvReadOptions = {}): AsyncGenerator<ColumnSource> {
   const batchRows = opts.batchRows ?? 10_000;
   const parser = new CsvParser(opts.delimiter ?? ",", opts.maxRecordBytes ?? 16 * 1024 * 1024);
   const header = opts.header ?? true;
@@ -115,7 +121,10 @@ export async function* csvRows(input: ReadableStream<Uint8Array>, opts: CsvReadO
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
   let names: string[] | undefined;
   let converters: Convert[] = [];
-  let batch: Record<string, unknown>[] = [];
+  /** The converted values of the rows not yet handed out, a column each. */
+  let columns: unknown[][] = [];
+  let pending = 0;
+  let first = 0;
 
   const setColumns = (record: CsvRecord, fromHeader: boolean) => {
     names = fromHeader ? record.fields.map((f, i) => (f === "" ? `column${i}` : f)) : record.fields.map((_, i) => `column${i}`);
@@ -137,6 +146,7 @@ export async function* csvRows(input: ReadableStream<Uint8Array>, opts: CsvReadO
       }
       return infer ? (text: string, quoted: boolean) => inferCsvValue(text, quoted) : CONVERT.string;
     });
+    columns = names.map(() => []);
   };
 
   const take = (records: CsvRecord[]) => {
@@ -153,16 +163,19 @@ export async function* csvRows(input: ReadableStream<Uint8Array>, opts: CsvReadO
           details: { format: "csv", line: record.line, expected, got },
         });
       }
-      const row: Record<string, unknown> = {};
-      for (let c = 0; c < cols.length; c++) {
-        const v = converters[c](record.fields[c], record.quoted[c], record.line, cols[c]);
-        // `row.__proto__ = v` would set the row's prototype (or do nothing) and lose the column;
-        // defined, it is an own property, as JSON.parse makes it.
-        if (cols[c] === "__proto__") Object.defineProperty(row, "__proto__", { value: v, enumerable: true, writable: true, configurable: true });
-        else row[cols[c]] = v;
-      }
-      batch.push(row);
+      for (let c = 0; c < cols.length; c++) columns[c].push(converters[c](record.fields[c], record.quoted[c], record.line, cols[c]));
+      pending++;
     }
+  };
+
+  /** The first `n` pending rows as a source. */
+  const cut = (n: number): ColumnSource => {
+    const values = n === pending ? columns : columns.map((col) => col.splice(0, n));
+    if (n === pending) columns = names!.map(() => []);
+    pending -= n;
+    const src: ColumnSource = { first, rowCount: n, names: names!, read: async (i) => values[i] };
+    first += n;
+    return src;
   };
 
   const reader = input.getReader();
@@ -181,13 +194,9 @@ export async function* csvRows(input: ReadableStream<Uint8Array>, opts: CsvReadO
         take(parser.end());
         break;
       }
-      if (batch.length >= batchRows) {
-        let i = 0;
-        for (; i + batchRows <= batch.length; i += batchRows) yield batch.slice(i, i + batchRows);
-        batch = batch.slice(i);
-      }
+      while (pending >= batchRows) yield cut(batchRows);
     }
-    for (let i = 0; i < batch.length; i += batchRows) yield batch.slice(i, i + batchRows);
+    while (pending > 0) yield cut(Math.min(batchRows, pending));
   } finally {
     reader.releaseLock();
   }

@@ -1,13 +1,14 @@
 import { FloeError } from "../errors.js";
-import { arrowRows } from "./arrow.js";
+import { arrowGroups } from "./arrow.js";
 import { nonEmpty, readAll } from "./bytes.js";
 import { gunzip } from "./gzip.js";
-import { csvRows, type CsvOptions } from "./csv.js";
+import { sourceRows, type ColumnSource } from "./columns.js";
+import { csvGroups, type CsvOptions } from "./csv.js";
 import type { UploadFormat } from "./format.js";
 import { jsonRows } from "./json.js";
 import { ndjsonBatches } from "./ndjson.js";
 import { describeJson } from "./ndjson-lines.js";
-import { fileOfBytes, parquetGroups, parquetRows, type ParquetGroup, type RandomAccessFile } from "./parquet.js";
+import { fileOfBytes, parquetGroups, type RandomAccessFile } from "./parquet.js";
 
 export interface DecodeOptions {
   format: UploadFormat;
@@ -61,10 +62,8 @@ const DEFAULT_BUFFER_BYTES = 64 * 1024 * 1024;
  * if (guess) for await (const { first, rows } of decodeRows(object.body, { ...guess, size: object.size })) await sink(first, rows);
  */
 export async function* decodeRows(input: ReadableStream<Uint8Array> | null, opts: DecodeOptions): AsyncGenerator<RowBatch> {
-  const batchRows = opts.batchRows ?? DEFAULT_BATCH_ROWS;
-  if (!Number.isInteger(batchRows) || batchRows < 1) throw new FloeError("invalid_input", `batchRows must be a positive integer, got ${batchRows}`, { details: { batchRows } });
+  const batchRows = checkBatchRows(opts.batchRows);
   const maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_RECORD_BYTES;
-  const maxBufferBytes = opts.maxBufferBytes ?? DEFAULT_BUFFER_BYTES;
   let first = 0;
   const counted = async function* (batches: AsyncIterable<Record<string, unknown>[]>): AsyncGenerator<RowBatch> {
     for await (const rows of batches) {
@@ -73,41 +72,55 @@ export async function* decodeRows(input: ReadableStream<Uint8Array> | null, opts
       first += rows.length;
     }
   };
-
-  if (opts.format === "parquet" && opts.file && !opts.gzip) {
-    await input?.cancel().catch(() => {});
-    yield* counted(parquetRows(opts.file, { batchRows }));
+  if (opts.format !== "ndjson" && opts.format !== "json") {
+    yield* counted(sourceRows(decodeGroups(input, opts), batchRows));
     return;
   }
   if (!input) throw new FloeError("invalid_input", `decodeRows: no input for ${opts.format}`, { details: { format: opts.format } });
-  let stream = await nonEmpty(input);
+  const stream = await uploadBytes(input, opts.gzip);
   if (!stream) return;
-  if (opts.gzip) {
-    stream = await nonEmpty(gunzip(stream));
-    if (!stream) return;
-  }
-  const size = opts.gzip ? undefined : opts.size;
+  if (opts.format === "ndjson") yield* counted(objectsOnly(ndjsonBatches(stream, { batchRows, maxLineBytes: maxRecordBytes }), () => first));
+  else yield* counted(jsonRows(stream, { batchRows, maxRecordBytes }));
+}
 
+/**
+ * The formats with columns (CSV, Parquet, Arrow) as column sources (`ColumnSource`: batches given
+ * a column at a time, no row objects), which `decodeRows` makes its rows of: CSV batches of
+ * `batchRows`, Parquet row groups (with `file`, fetching only what it reads), Arrow record batches
+ * (cut at `batchRows`). The same empty-input, gzip and limit rules as `decodeRows`.
+ */
+export async function* decodeGroups(input: ReadableStream<Uint8Array> | null, opts: DecodeOptions): AsyncGenerator<ColumnSource> {
+  const batchRows = checkBatchRows(opts.batchRows);
+  const maxBufferBytes = opts.maxBufferBytes ?? DEFAULT_BUFFER_BYTES;
+  if (opts.format === "parquet" && opts.file && !opts.gzip) {
+    await input?.cancel().catch(() => {});
+    yield* parquetGroups(opts.file);
+    return;
+  }
+  if (!input) throw new FloeError("invalid_input", `decodeRows: no input for ${opts.format}`, { details: { format: opts.format } });
+  const stream = await uploadBytes(input, opts.gzip);
+  if (!stream) return;
+  const size = opts.gzip ? undefined : opts.size;
   switch (opts.format) {
-    case "ndjson":
-      yield* counted(objectsOnly(ndjsonBatches(stream, { batchRows, maxLineBytes: maxRecordBytes }), () => first));
-      return;
-    case "json":
-      yield* counted(jsonRows(stream, { batchRows, maxRecordBytes }));
-      return;
     case "csv":
-      yield* counted(csvRows(stream, { ...opts.csv, batchRows, maxRecordBytes }));
+      yield* csvGroups(stream, { ...opts.csv, batchRows, maxRecordBytes: opts.maxRecordBytes ?? DEFAULT_RECORD_BYTES });
       return;
     case "parquet":
-      yield* counted(parquetRows(fileOfBytes(await readAll(stream, maxBufferBytes, size)), { batchRows }));
+      yield* parquetGroups(fileOfBytes(await readAll(stream, maxBufferBytes, size)));
       return;
     case "arrow":
-      yield* counted(arrowRows(stream, { batchRows, maxBufferBytes, size }));
+      yield* arrowGroups(stream, { batchRows, maxBufferBytes, size });
       return;
     default:
       await stream.cancel().catch(() => {});
       throw new FloeError("invalid_input", `unknown upload format ${JSON.stringify(opts.format)}`, { details: { format: opts.format } });
   }
+}
+
+function checkBatchRows(n: number | undefined): number {
+  const batchRows = n ?? DEFAULT_BATCH_ROWS;
+  if (!Number.isInteger(batchRows) || batchRows < 1) throw new FloeError("invalid_input", `batchRows must be a positive integer, got ${batchRows}`, { details: { batchRows } });
+  return batchRows;
 }
 
 /** NDJSON lines may hold any JSON value; rows must be objects. */
@@ -133,21 +146,4 @@ export async function uploadBytes(input: ReadableStream<Uint8Array>, gzip: boole
   const stream = await nonEmpty(input);
   if (!stream || !gzip) return stream;
   return nonEmpty(gunzip(stream));
-}
-
-/**
- * A Parquet upload's row groups, each read a column at a time (`parquetGroups`): through `file`
- * (ranged reads of the object) when the file is stored uncompressed, or read whole from the stream
- * (a `.parquet.gz`, up to `maxBufferBytes`, as `decodeRows` reads it). An empty input has no groups.
- */
-export async function* parquetUpload(input: ReadableStream<Uint8Array> | null, opts: Pick<DecodeOptions, "gzip" | "size" | "file" | "maxBufferBytes">): AsyncGenerator<ParquetGroup> {
-  if (opts.file && !opts.gzip) {
-    await input?.cancel().catch(() => {});
-    yield* parquetGroups(opts.file);
-    return;
-  }
-  if (!input) throw new FloeError("invalid_input", "parquetUpload: no input", { details: { format: "parquet" } });
-  const stream = await uploadBytes(input, opts.gzip);
-  if (!stream) return;
-  yield* parquetGroups(fileOfBytes(await readAll(stream, opts.maxBufferBytes ?? DEFAULT_BUFFER_BYTES, opts.gzip ? undefined : opts.size)));
 }

@@ -7,6 +7,7 @@ import { decompressPage } from "hyparquet/src/datapage.js";
 import { getMaxDefinitionLevel, getMaxRepetitionLevel, getSchemaPath } from "hyparquet/src/schema.js";
 import { readVarInt } from "hyparquet/src/thrift.js";
 import { FloeError } from "../errors.js";
+import { sourceRows, uniqueNames, type ColumnSource } from "./columns.js";
 import { base64Encode, bigEndianSigned, formatDecimal, isoDate, isoTime, isoTimestamp, type TimeUnit } from "./values.js";
 
 /** Random access to a file: its size and byte ranges (hyparquet's `AsyncBuffer`). An R2 object with ranged gets fits. */
@@ -90,15 +91,7 @@ export function parquetFieldIds(metadata: FileMetaData): Record<string, number> 
  * holds the group's (compressed) bytes and the column being read, beside whatever the caller keeps
  * of the columns it has read.
  */
-export interface ParquetGroup {
-  /** The file's row index of the group's first row. */
-  first: number;
-  rowCount: number;
-  /** The top-level columns' names, in the file's order. */
-  names: string[];
-  /** Column `i`'s values for the group's rows, as `parquetRows` gives them (undefined where the file has none). */
-  read(i: number): Promise<unknown[]>;
-}
+export type ParquetGroup = ColumnSource;
 
 /**
  * A Parquet file's row groups (empty ones skipped), each read a column at a time (`ParquetGroup`).
@@ -119,10 +112,7 @@ export async function* parquetGroups(file: RandomAccessFile): AsyncGenerator<Par
   }
   const columns = tree.children.map((node) => ({ name: node.element.name, convert: nodeConverter(node) }));
   const names = columns.map((c) => c.name);
-  const twice = names.find((n, i) => names.indexOf(n) !== i);
-  if (twice !== undefined) {
-    throw new FloeError("invalid_input", `Parquet: the file has two top-level columns named ${JSON.stringify(twice)}`, { details: { format: "parquet", column: twice } });
-  }
+  uniqueNames(names, "parquet", "Parquet");
   // hyparquet converts by the schema's annotations; without them it hands out the raw values.
   const raw: FileMetaData = { ...metadata, schema: metadata.schema.map((e) => (readRaw(e) ? { ...e, converted_type: undefined, logical_type: undefined } : e)) };
   let rowStart = 0;
@@ -181,23 +171,9 @@ export async function* parquetGroups(file: RandomAccessFile): AsyncGenerator<Par
  * for await (const rows of parquetRows(file)) console.log(rows.length);
  */
 export async function* parquetRows(file: RandomAccessFile, opts: { batchRows?: number } = {}): AsyncGenerator<Record<string, unknown>[]> {
-  const batchRows = opts.batchRows ?? 10_000;
-  for await (const group of parquetGroups(file)) {
-    // Columns first, then rows a batch at a time: a DuckDB row group of 122,880 rows made into
-    // objects at once took most of a Worker's 128 MB.
-    const values: unknown[][] = [];
-    for (let i = 0; i < group.names.length; i++) values.push(await group.read(i));
-    for (let from = 0; from < group.rowCount; from += batchRows) {
-      const to = Math.min(group.rowCount, from + batchRows);
-      const rows: Record<string, unknown>[] = new Array(to - from);
-      for (let r = from; r < to; r++) {
-        const row: Record<string, unknown> = {};
-        for (let c = 0; c < values.length; c++) row[group.names[c]] = values[c][r];
-        rows[r - from] = row;
-      }
-      yield rows;
-    }
-  }
+  // Columns first, then rows a batch at a time: a DuckDB row group of 122,880 rows made into
+  // objects at once took most of a Worker's 128 MB.
+  yield* sourceRows(parquetGroups(file), opts.batchRows ?? 10_000);
 }
 
 type Convert = (v: unknown) => unknown;

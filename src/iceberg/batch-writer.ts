@@ -1,4 +1,5 @@
-import { readSource, type ColumnSource } from "../columnar/column-source.js";
+import { readSource } from "../columnar/column-source.js";
+import type { ColumnSource } from "../decode/columns.js";
 import { batchRows, type ScannedBatch } from "../columnar/scan-batches.js";
 import { FloeError } from "../errors.js";
 import type { DataFile } from "./data-file.js";

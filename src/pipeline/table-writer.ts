@@ -1,7 +1,7 @@
 import type { Env } from "../config.js";
 import type { TableInfo } from "../durable/table-info.js";
 import { rpc } from "../errors.js";
-import type { ColumnSource } from "../columnar/column-source.js";
+import type { ColumnSource } from "../decode/columns.js";
 import { scanJson, scanNdjson, type ScannedBatch, type ScanOptions } from "../columnar/scan-batches.js";
 import { BatchWriter } from "../iceberg/batch-writer.js";
 import type { DataFile } from "../iceberg/data-file.js";

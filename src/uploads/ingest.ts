@@ -1,6 +1,5 @@
 import { lakeConfig, leaseMs, splitBytes, type Env } from "../config.js";
-import { DEFAULT_BATCH_ROWS, DEFAULT_RECORD_BYTES, decodeRows, parquetUpload, uploadBytes, type RowBatch } from "../decode/index.js";
-import type { ParquetGroup } from "../decode/parquet.js";
+import { DEFAULT_BATCH_ROWS, DEFAULT_RECORD_BYTES, decodeGroups, uploadBytes, type ColumnSource } from "../decode/index.js";
 import { ClaimStatus } from "../durable/keys.js";
 import type { TableInfo } from "../durable/table-info.js";
 import { FloeError, isFloeError, rpc } from "../errors.js";
@@ -155,15 +154,10 @@ async function writeObject(env: Env, m: UploadMessage, route: Route, info: Table
   if ("scan" in object) {
     const opts = { batchRows: DEFAULT_BATCH_ROWS, maxLineBytes: DEFAULT_RECORD_BYTES, objectsOnly: true };
     if (object.bytes) await (object.scan === "json" ? writer.writeJson(object.bytes, opts, keepClaim) : writer.writeNdjson(object.bytes, opts, keepClaim));
-  } else if ("groups" in object) {
+  } else {
     for await (const group of object.groups) {
       await keepClaim();
       await writer.writeColumns(group);
-    }
-  } else {
-    for await (const batch of object.batches) {
-      await keepClaim();
-      await writer.write(batch.rows, batch.first);
     }
   }
   return writer.finish();
@@ -179,20 +173,23 @@ function csvTypes(info: TableInfo): Record<string, "string" | "long" | "double" 
   return out;
 }
 
-/** The object's rows, read only if it is still the version the message names (a newer upload is its own version). */
-async function openObject(env: Env, m: UploadMessage, route: Route, info: TableInfo): Promise<{ batches: AsyncIterable<RowBatch> } | { scan: "ndjson" | "json"; bytes: ReadableStream<Uint8Array> | undefined } | { groups: AsyncIterable<ParquetGroup> }> {
+/**
+ * The object's rows, read only if it is still the version the message names (a newer upload is its
+ * own version): NDJSON and JSON for the columnar scanner (which reads them as decodeRows would,
+ * scan-batches.ts); CSV, Parquet and Arrow as column sources (a batch, row group or record batch a
+ * column at a time, into typed columns: BatchWriter.writeColumns).
+ */
+async function openObject(env: Env, m: UploadMessage, route: Route, info: TableInfo): Promise<{ scan: "ndjson" | "json"; bytes: ReadableStream<Uint8Array> | undefined } | { groups: AsyncIterable<ColumnSource> }> {
   const csv = { ...route.format.csv, ...route.rule?.csv, types: csvTypes(info) };
-  // Parquet is read a row group at a time, a column at a time, into typed columns (BatchWriter.writeColumns).
-  if (route.format.format === "parquet" && !route.format.gzip) return { groups: parquetUpload(null, { file: rangedObject(env, m), size: m.size }) };
+  // Parquet stored uncompressed is read with ranged gets: the footer, then a row group at a time.
+  if (route.format.format === "parquet" && !route.format.gzip) return { groups: decodeGroups(null, { ...route.format, file: rangedObject(env, m), size: m.size }) };
   const readFrom = m.range ? Math.max(0, m.range.start - 1) : 0;
   const o = await env.LAKE.get(m.key, { onlyIf: { etagMatches: m.eTag }, ...(m.range ? { range: { offset: readFrom } } : {}) });
   if (!o || !("body" in o)) throw objectChanged(m);
   const body = m.range ? lineSlice(o.body, readFrom, m.range.start, m.range.end) : o.body;
-  // NDJSON and JSON go to the columnar scanner, which reads them as decodeRows would (scan-batches.ts).
   const format = route.format.format;
   if (format === "ndjson" || format === "json") return { scan: format, bytes: await uploadBytes(body, route.format.gzip) };
-  if (format === "parquet") return { groups: parquetUpload(body, { gzip: route.format.gzip, size: m.size }) };
-  return { batches: decodeRows(body, { ...route.format, size: m.size, csv }) };
+  return { groups: decodeGroups(body, { ...route.format, size: m.size, csv }) };
 }
 
 /** After a successful ingest: keep the source (default), delete it, or move it under `archive/`. */

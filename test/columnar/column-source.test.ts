@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { parquetReadObjects } from "hyparquet";
 import { describe, expect, it } from "vitest";
-import type { ColumnSource } from "../../src/columnar/column-source.js";
+import type { ColumnSource } from "../../src/decode/columns.js";
 import { isFloeError } from "../../src/errors.js";
 import { BatchWriter, freshSchema, specFor } from "../../src/iceberg/batch-writer.js";
 import { DEFAULT_POLICY } from "../../src/iceberg/ingest-policy.js";

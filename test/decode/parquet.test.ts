@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { parquetWriteBuffer } from "hyparquet-writer";
 import { describe, expect, it } from "vitest";
 import { decodeRows } from "../../src/decode/decode-rows.js";
 import { fileOfBytes, parquetFieldIds, parquetMetadataOf, type RandomAccessFile } from "../../src/decode/parquet.js";
@@ -152,6 +153,21 @@ describe("broken Parquet", () => {
       for await (const b of decodeRows(new Blob([bytes]).stream(), { format: "parquet", batchRows: 5000 })) got.push(b.first);
     }).rejects.toThrow(/^Parquet: row group 1 \(rows 2048 to 4095\) is unreadable/);
     expect(got).toEqual([0]); // row group 0 came out before the damage was found
+  });
+
+  it("refuses two top-level columns of one name (a row could hold only one), naming it", async () => {
+    const bytes = new Uint8Array(parquetWriteBuffer({ columnData: [{ name: "a", data: [1, 2], type: "INT32" }, { name: "a", data: [3, 4], type: "INT32" }] }));
+    const e = await failure(bytes, { format: "parquet" });
+    expect(e.message).toBe('Parquet: two top-level columns are named "a"');
+    expect(e.details).toEqual({ format: "parquet", column: "a" });
+  });
+
+  it("keeps a column named __proto__ as a field of the row, not its prototype", async () => {
+    const bytes = new Uint8Array(parquetWriteBuffer({ columnData: [{ name: "__proto__", data: ["x", null], type: "STRING" }, { name: "b", data: [1, 2], type: "INT32" }] }));
+    const got = await rows(bytes, { format: "parquet" });
+    expect(got.map((r) => Object.getPrototypeOf(r))).toEqual([Object.prototype, Object.prototype]);
+    expect(got.map((r) => Object.getOwnPropertyDescriptor(r, "__proto__")?.value)).toEqual(["x", null]);
+    expect(got.map((r) => r.b)).toEqual([1, 2]);
   });
 
   it("refuses a file larger than maxBufferBytes when it has to be read whole", async () => {
