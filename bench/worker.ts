@@ -1,5 +1,5 @@
 import { scanNdjson } from "../src/columnar/scan-batches.js";
-import { decodeRows } from "../src/decode/decode-rows.js";
+import { decodeGroups } from "../src/decode/decode-rows.js";
 import { ndjsonBatches } from "../src/decode/ndjson.js";
 import { freshSchema } from "../src/iceberg/batch-writer.js";
 import { appendBatches } from "../src/iceberg/append-rows.js";
@@ -26,10 +26,6 @@ export const BENCH_SCHEMA: StructType = {
 /** CSV columns typed as the upload consumer types them from the table's schema (timestamps as text, converted). */
 const CSV_TYPES = { id: "long", amount: "double", quantity: "long", is_mobile: "boolean" } as const;
 
-async function* rowsOf(batches: AsyncIterable<{ rows: Record<string, unknown>[] }>) {
-  for await (const b of batches) yield b.rows;
-}
-
 /** Input held in the isolate so timed runs measure conversion, not wrangler dev's request proxy. */
 let loaded: Uint8Array | undefined;
 
@@ -50,7 +46,7 @@ function loadedStream(): ReadableStream<Uint8Array> {
  * `POST /convert`: NDJSON → Iceberg table (Parquet + manifests + metadata) in an in-memory store
  * (`?source=body`: from the request body as it streams in, instead of the loaded input).
  * (`?format=json|csv`: the input is a JSON array or CSV of the same events, read as uploads are:
- * JSON by the columnar scanner, CSV decoded into rows and converted.)
+ * JSON by the columnar scanner, CSV decoded a batch at a time into columns and converted column by column.)
  * `POST /parse`: the reference NDJSON decoder only (JSON.parse cost).
  * `POST /scan`: the columnar scanner only (bytes into typed columns, nothing encoded).
  */
@@ -66,13 +62,13 @@ export default {
       const rowGroupRows = Number(searchParams.get("rowGroupRows") ?? 10_000);
       const body = searchParams.get("source") === "body" ? req.body! : loadedStream();
       // `?path=reference`: JSON.parse and the row converter instead of the columnar scanner.
-      // `?format=json|csv`: the loaded input is that format, decoded as an upload of it is (decodeRows).
+      // `?format=json|csv`: the loaded input is that format, read as an upload of it is.
       const format = searchParams.get("format");
       const input =
         format === "json"
           ? { json: body }
           : format === "csv"
-          ? rowsOf(decodeRows(body, { format, batchRows: rowGroupRows, csv: { types: CSV_TYPES } }))
+          ? { groups: decodeGroups(body, { format, batchRows: rowGroupRows, csv: { types: CSV_TYPES } }) }
           : searchParams.get("path") === "reference"
             ? ndjsonBatches(body, { batchRows: rowGroupRows })
             : { ndjson: body };

@@ -4,6 +4,7 @@ import { appendFiles, type AppendOptions, type AppendResult } from "./transactio
 import { createTable } from "./transaction/create-table.js";
 export { freshSchema, specFor, type PartitionBy } from "./batch-writer.js";
 import { scanJson, scanNdjson } from "../columnar/scan-batches.js";
+import type { ColumnSource } from "../decode/columns.js";
 import { BatchWriter, freshSchema, type PartitionBy } from "./batch-writer.js";
 import type { DataFile } from "./data-file.js";
 import type { InferOptions } from "./infer.js";
@@ -65,14 +66,20 @@ export interface JsonInput {
   maxLineBytes?: number;
 }
 
+/** Rows given a column at a time (`decodeGroups` of a CSV, Parquet or Arrow file) as the input of `appendBatches`. */
+export interface ColumnsInput {
+  groups: AsyncIterable<ColumnSource>;
+}
+
 const isScanned = (x: unknown): x is NdjsonInput | JsonInput => typeof x === "object" && x !== null && ("ndjson" in x || "json" in x);
 
 /**
- * `appendRows` over batches of rows as they arrive (e.g. from `ndjsonBatches`), or over NDJSON or
- * JSON bytes (`{ ndjson }`, `{ json }`: the columnar scanner, with the same rows and refusals), so the
+ * `appendRows` over batches of rows as they arrive (e.g. from `ndjsonBatches`), over NDJSON or
+ * JSON bytes (`{ ndjson }`, `{ json }`: the columnar scanner, with the same rows and refusals), or
+ * over column sources (`{ groups }`: `BatchWriter.writeColumns`, likewise), so the
  * input is never held whole: memory is bounded by one batch plus the open row groups.
  */
-export async function appendBatches(store: ObjectStore, loc: TableLocation, input: Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]> | NdjsonInput | JsonInput, opts: AppendRowsOptions = {}): Promise<AppendRowsResult> {
+export async function appendBatches(store: ObjectStore, loc: TableLocation, input: Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]> | NdjsonInput | JsonInput | ColumnsInput, opts: AppendRowsOptions = {}): Promise<AppendRowsResult> {
   const now = opts.now ?? Date.now;
   const mode = opts.mode ?? "evolve";
   const existing = await loadTable(store, loc);
@@ -91,6 +98,8 @@ export async function appendBatches(store: ObjectStore, loc: TableLocation, inpu
       const scan = { batchRows: opts.chunkRows ?? 10_000, maxLineBytes: input.maxLineBytes ?? 16 * 1024 * 1024 };
       const scanned = "json" in input ? scanJson(input.json, scan, () => batches.schema) : scanNdjson(input.ndjson, { ...scan, objectsOnly: input.objectsOnly }, () => batches.schema);
       for await (const b of scanned) await batches.writeScanned(b);
+    } else if ("groups" in input) {
+      for await (const group of input.groups) await batches.writeColumns(group);
     } else {
       for await (const batch of input) await batches.write(batch, batches.rows);
     }
