@@ -48,6 +48,8 @@ export class ColumnarFileWriter {
   private readonly out = new ByteWriter();
   private readonly chunks: Uint8Array[] = [];
   private pending: Column[] | null = null;
+  /** `pending` is a batch's own columns, taken as they were. */
+  private adopted = false;
   private pendingRows = 0;
   private pendingBytes = 0;
   private rows = 0;
@@ -90,7 +92,12 @@ export class ColumnarFileWriter {
       const take = Math.min(typed.rowCount - start, roomRows, roomBytes);
       if (this.pendingRows === 0 && start === 0 && take === typed.rowCount) {
         this.pending = typed.columns; // the whole batch becomes the row group: no copy
+        this.adopted = true;
       } else {
+        // The caller's columns are never appended to: a batch may be written again (the consumer
+        // keeps a message's scan across a retried claim), so an adopted row group is copied first.
+        if (this.adopted) this.pending = this.pending!.map((col) => copyColumn(col));
+        this.adopted = false;
         this.pending ??= this.kinds.map((k) => newColumn(k));
         for (let c = 0; c < this.pending.length; c++) this.pending[c].appendRows(typed.columns[c], start, start + take);
       }
@@ -112,6 +119,7 @@ export class ColumnarFileWriter {
     for (const c of columns) total += c.meta_data!.total_uncompressed_size;
     this.rowGroups.push({ columns, total_byte_size: total, num_rows: BigInt(this.pendingRows), total_compressed_size: BigInt(this.out.offset - groupStart) });
     this.pending = null;
+    this.adopted = false;
     this.pendingRows = 0;
     this.pendingBytes = 0;
     await this.drain();
@@ -142,4 +150,10 @@ export class ColumnarFileWriter {
     if (this.opts.onChunk) await this.opts.onChunk(chunk);
     else this.chunks.push(chunk);
   }
+}
+
+function copyColumn(col: Column): Column {
+  const out = newColumn(col.kind, Math.max(col.length, 1));
+  out.appendRows(col, 0, col.length);
+  return out;
 }

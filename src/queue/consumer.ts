@@ -19,7 +19,7 @@ import { consumeUploads, fromNotification, isHeavyUpload } from "../uploads/inge
 import { errorText, log } from "../log.js";
 import { quarantine } from "./quarantine.js";
 import { keepRows } from "../columnar/scan-batches.js";
-import { messageRows, rowKey, scanMessage } from "./rows.js";
+import { MessageScans, rowKey } from "./rows.js";
 
 const DEAD_LETTER_QUEUE = "floe-dead-letter";
 
@@ -105,6 +105,8 @@ async function writeTable(env: Env, table: string, items: Item[]): Promise<void>
   const info: TableInfo = await rpc(stub.info(table));
   discardDropped(table, items, info.droppedAt);
 
+  // Each message is scanned once and its scan kept for the steps below (keys, new fields, write).
+  const scans = new MessageScans(env);
   // Keys: known from the envelope, unless the table keys rows by a field of their own.
   for (const it of items) {
     if (!info.idField) {
@@ -112,7 +114,7 @@ async function writeTable(env: Env, table: string, items: Item[]): Promise<void>
       continue;
     }
     try {
-      for await (const { first, rows } of messageRows(env, it.body)) rows.forEach((r, i) => it.keys.push(rowKey(it.body, info.idField, r, first + i)));
+      it.keys = await scans.keys(it.body, info.idField, info.schema);
     } catch (e) {
       if (!isFloeError(e, "invalid_input")) throw e;
       await drop(env, table, it, e);
@@ -124,13 +126,13 @@ async function writeTable(env: Env, table: string, items: Item[]): Promise<void>
   await commitBatch(env, table, live.flatMap((it) => it.keys), async (claim, aborts) => {
     fresh = freshRows(live, claim.status, busy);
     if (!fresh.size) return null;
-    const writer = new TableWriter(env, table, await ensureShape(env, stub, table, claim.info, fresh));
+    const writer = new TableWriter(env, table, await ensureShape(stub, table, claim.info, fresh, scans));
     aborts.push(writer);
     for (const [it, set] of fresh) {
       try {
         // Rows the table's schema describes go from the message's bytes to typed columns; the others
         // are parsed and converted (scan-batches.ts). Refusals name a row by its index in the request.
-        for await (const b of scanMessage(env, it.body, () => writer.schema)) {
+        for await (const b of scans.batches(it.body, () => writer.schema)) {
           await writer.writeScanned(keepRows(b, (p) => set.has(b.first + p), firstOf(it.body)));
         }
       } catch (e) {
@@ -186,12 +188,12 @@ function freshRows(live: Item[], status: Uint8Array, busy: Set<Item>): Map<Item,
  * the table's object before any file is written: concurrent batches each adding columns merge there
  * instead of conflicting.
  */
-async function ensureShape(env: Env, stub: DurableObjectStub<TableDO>, table: string, info: TableInfo, fresh: Map<Item, Set<number>>): Promise<TableInfo> {
+async function ensureShape(stub: DurableObjectStub<TableDO>, table: string, info: TableInfo, fresh: Map<Item, Set<number>>, scans: MessageScans): Promise<TableInfo> {
   if (info.exists && info.mode !== "evolve") return info;
   let shape: StructType | undefined;
   for (const [it, set] of fresh) {
     // Only rows the scanner hands over can add fields: a row it takes has nothing the schema lacks.
-    for await (const b of scanMessage(env, it.body, () => info.schema)) {
+    for await (const b of scans.batches(it.body, () => info.schema)) {
       const kept = keepRows(b, (p) => set.has(b.first + p), firstOf(it.body));
       if (!kept.slow.length) continue;
       const s = inferStruct(kept.slow, 0, info.schema ?? undefined, info.policy, kept.slowIndex);

@@ -1,3 +1,4 @@
+import { columnKind } from "../columnar/columns.js";
 import { scanNdjson, type ScannedBatch } from "../columnar/scan-batches.js";
 import type { Env } from "../config.js";
 import { streamOf } from "../decode/bytes.js";
@@ -54,6 +55,109 @@ export async function* scanMessage(env: Env, m: RowsMessage, schemaOf: () => Sch
   }
   // A message holds about 128 KB: its columns are made for its rows, not for a full batch.
   yield* scanNdjson(body, { batchRows: MESSAGE_BATCH_ROWS, maxLineBytes: MESSAGE_LINE_BYTES, capacity: m.kind === "events" ? m.count : undefined }, schemaOf);
+}
+
+/** Message bytes whose scans a consumer invocation keeps for its later steps (see `MessageScans`). */
+const HELD_SCAN_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The scans of a batch's messages, each made once and kept for the steps after it: the row keys of
+ * an idField table, the new fields (mode `evolve`), and the write each read every message, and a
+ * staged body is an R2 read. Scans are kept while the messages' bytes stay within a budget
+ * (HELD_SCAN_BYTES: every inline message of a queue batch, 100 × 128 KB, fits; a large staged body
+ * may not), and reused by a later step when the schema it asks for gives every column the scan
+ * filled the same kind (fields only added, as `ensureShape` adds them): `batchRows` maps the scanned
+ * columns to the later schema by field id and the rows handed over are converted by the writer's.
+ * Otherwise the message is scanned again, as before.
+ */
+export class MessageScans {
+  private readonly held = new Map<RowsMessage, ScannedBatch[]>();
+  private bytes = 0;
+
+  constructor(
+    private readonly env: Env,
+    private readonly budget = HELD_SCAN_BYTES,
+  ) {}
+
+  /** The message's scanned batches for a step whose schema is `schemaOf()` (asked per batch when scanned anew). */
+  async *batches(m: RowsMessage, schemaOf: () => Schema | null): AsyncGenerator<ScannedBatch> {
+    const held = this.held.get(m);
+    if (held && held.every((b) => sameColumns(b.schema, schemaOf()))) {
+      // A schema with the same columns in the same order (the table's, read again) takes the scan as
+      // it is: `batchRows` then hands its columns to the writer without copying them.
+      for (const b of held) {
+        const now = schemaOf();
+        yield aligned(b.schema, now) ? { ...b, schema: now } : b;
+      }
+      return;
+    }
+    const size = m.kind === "events" ? m.ndjson.length : undefined;
+    const keep: ScannedBatch[] | null = held === undefined ? [] : null;
+    let kept = 0;
+    for await (const b of scanMessage(this.env, m, schemaOf)) {
+      if (keep) {
+        keep.push(b);
+        kept += b.approxBytes;
+      }
+      yield b;
+    }
+    // Kept only whole, and only within the budget (a staged body's size is known once read).
+    if (keep && this.bytes + (size ?? kept) <= this.budget) {
+      this.held.set(m, keep);
+      this.bytes += size ?? kept;
+    }
+  }
+
+  /**
+   * The message's row keys read from its scan where that gives each key exactly as parsing would
+   * (`rowKey` of the JSON value): the idField typed string, long, int or double, and present in
+   * every row the scanner took. Otherwise (another type, a missing id) the rows are parsed, as
+   * `messageRows` reads them, and a refusal names the row as it did.
+   */
+  async keys(m: RowsMessage, idField: string, schema: Schema | null): Promise<string[]> {
+    const field = schema?.fields.find((f) => f.name === idField);
+    const exact = field && (field.type === "string" || field.type === "long" || field.type === "int" || field.type === "double");
+    const keys: string[] = [];
+    const offset = m.kind === "events" ? m.firstIndex : 0;
+    for await (const b of this.batches(m, () => schema)) {
+      const at = exact && b.fast ? b.schema!.fields.findIndex((f) => f.id === field.id) : -1;
+      const col = at >= 0 ? b.fast![at] : undefined;
+      let fast = 0;
+      let slow = 0;
+      for (let r = 0; r < b.rowCount; r++) {
+        const i = offset + b.first + r;
+        if (slow < b.slowAt.length && b.slowAt[slow] === r) keys.push(rowKey(m, idField, b.slow[slow++], i));
+        else {
+          const v = col?.valueAt(fast++);
+          if (v === null || v === undefined) return parsedKeys(this.env, m, idField);
+          keys.push(rowKey(m, idField, { [idField]: v }, i));
+        }
+      }
+    }
+    return keys;
+  }
+}
+
+/** Both schemas give each column of `scanned` (by field id) the same kind of typed column. */
+function sameColumns(scanned: Schema | null, now: Schema | null): boolean {
+  if (scanned === now) return true;
+  if (!scanned || !now) return false;
+  const kinds = new Map(now.fields.map((f) => [f.id, columnKind(f.type)]));
+  return scanned.fields.every((f) => !kinds.has(f.id) || kinds.get(f.id) === columnKind(f.type));
+}
+
+/** Both schemas have the same columns (field ids) in the same order, each of the same kind. */
+function aligned(scanned: Schema | null, now: Schema | null): boolean {
+  if (scanned === now) return true;
+  if (!scanned || !now || scanned.fields.length !== now.fields.length) return false;
+  return scanned.fields.every((f, i) => now.fields[i].id === f.id && columnKind(now.fields[i].type) === columnKind(f.type));
+}
+
+/** The keys of a message's rows parsed (the reference reading). */
+async function parsedKeys(env: Env, m: RowsMessage, idField: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const { first, rows } of messageRows(env, m)) rows.forEach((r, i) => keys.push(rowKey(m, idField, r, first + i)));
+  return keys;
 }
 
 /** The event key of each row: the idField's value, or `{request key prefix}:{row index}` (DESIGN.md "Event keys"). */

@@ -102,4 +102,34 @@ describe("the consumer", () => {
     expect((await read("staged")).rows).toHaveLength(2000);
     expect(await E.LAKE.head("staging/test/big.ndjson")).toBeNull();
   });
+
+  it("reads a staged body from R2 once per batch: the keys, the new fields and the write share one scan", async () => {
+    await E.TABLES.get(E.TABLES.idFromName("default.staged_once")).configure("default.staged_once", { idField: "id", schema: { type: "struct", fields: [{ id: 0, name: "id", required: true, type: "long" }] } });
+    const lines = Array.from({ length: 3000 }, (_, i) => JSON.stringify(i % 2 ? { id: i, pad: "x".repeat(100) } : { id: i, tag: `t${i % 7}` }));
+    lines.push(lines[10]); // a row sent twice in one request: one key, one row
+    await E.LAKE.put("staging/test/once.ndjson", lines.join("\n"));
+    let gets = 0;
+    const lake = new Proxy(E.LAKE, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop);
+        if (prop !== "get" || typeof v !== "function") return typeof v === "function" ? v.bind(target) : v;
+        return (key: string, ...rest: unknown[]) => {
+          if (key.startsWith("staging/")) gets++;
+          return (v as (...a: unknown[]) => unknown).call(target, key, ...rest);
+        };
+      },
+    });
+    const body = { v: 1, kind: "staged", table: "default.staged_once", requestId: "r-once", keyPrefix: "req:r-once", stagingKey: "staging/test/once.ndjson", count: lines.length, receivedAt: Date.now() };
+    const batch = createMessageBatch("floe-ingest", [{ id: `m${nextId++}`, timestamp: new Date(), attempts: 1, body }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch as MessageBatch<unknown>, { ...E, LAKE: lake as R2Bucket });
+    const r = await getQueueResult(batch, ctx);
+    expect(r.explicitAcks).toHaveLength(1);
+    expect(gets).toBe(1);
+    const t = await read("staged_once");
+    expect(t.rows).toHaveLength(3000);
+    expect(t.rows.map((row) => Number(row.id)).sort((a, b) => a - b)).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    const byId = new Map(t.rows.map((row) => [Number(row.id), row]));
+    expect([byId.get(1)!.pad, byId.get(1)!.tag, byId.get(14)!.tag, byId.get(14)!.pad]).toEqual(["x".repeat(100), null, "t0", null]);
+  });
 });
