@@ -1,0 +1,86 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { Env } from "../../src/config.js";
+import { isFloeError } from "../../src/errors.js";
+import { freshSchema } from "../../src/iceberg/batch-writer.js";
+import type { PrimitiveType } from "../../src/iceberg/types.js";
+import type { EventsMessage } from "../../src/queue/messages.js";
+import { MessageScans, rowKey } from "../../src/queue/rows.js";
+
+/** A message holding these NDJSON lines, as rows firstIndex… of its request. */
+const message = (lines: string[], firstIndex: number): EventsMessage => ({
+  v: 1,
+  kind: "events",
+  table: "default.t",
+  requestId: "r",
+  keyPrefix: "req:r",
+  receivedAt: 0,
+  firstIndex,
+  count: lines.length,
+  ndjson: lines.join("\n"),
+});
+
+type Outcome = { keys: string[] } | { code: string; message: string };
+
+/** The keys as the consumer made them before it kept scans: every row parsed, `rowKey` of its idField. */
+function parsed(m: EventsMessage): Outcome {
+  try {
+    return { keys: m.ndjson.split("\n").map((l, i) => rowKey(m, "id", JSON.parse(l), m.firstIndex + i)) };
+  } catch (e) {
+    if (!isFloeError(e)) throw e;
+    return { code: e.code, message: e.message };
+  }
+}
+
+async function scanned(m: EventsMessage, type: PrimitiveType | null): Promise<Outcome> {
+  const schema = type ? freshSchema({ type: "struct", fields: [{ id: 0, name: "id", required: false, type }, { id: 0, name: "v", required: false, type: "string" }] }) : null;
+  try {
+    return { keys: await new MessageScans({} as Env).keys(m, "id", schema) };
+  } catch (e) {
+    if (!isFloeError(e)) throw e;
+    return { code: e.code, message: e.message };
+  }
+}
+
+const idText = fc.oneof(
+  fc.integer({ min: -1e9, max: 1e9 }).map(String),
+  fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => JSON.stringify(d)),
+  fc.string({ maxLength: 6 }).map((s) => JSON.stringify(s)),
+  fc.constantFrom("1.0", "-0", "1e3", "9007199254740993", "2147483648", "0.1", "null", "true", '"2024-01-01T00:00:00Z"', "[1]", '{"a":1}'),
+);
+const line = fc.oneof(
+  { weight: 20, arbitrary: fc.tuple(idText, fc.string({ maxLength: 4 })).map(([id, v]) => `{"id":${id},"v":${JSON.stringify(v)}}`) },
+  { weight: 1, arbitrary: fc.constantFrom('{"v":"no id"}', '{"id":1,"extra":true}', "5") },
+);
+
+describe("row keys read from a message's scan", () => {
+  // The keys decide exactly-once: read from the typed columns they must be the very strings parsing gives.
+  it("are the keys parsing gives, or the same refusal, for every idField type (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 20 }), fc.nat({ max: 500 }), fc.constantFrom<PrimitiveType | null>("string", "long", "int", "double", "timestamptz", "float", null), async (lines, first, type) => {
+        const m = message(lines, first);
+        expect(await scanned(m, type)).toEqual(parsed(m));
+      }),
+      { numRuns: 400, seed: Number(process.env.FUZZ_SEED ?? 20261129) },
+    );
+  });
+
+  it("reuses one scan across steps while the schema's columns stay the same", async () => {
+    const m = message(['{"id":1,"v":"a"}', '{"id":2,"v":"b"}'], 0);
+    const schema = freshSchema({ type: "struct", fields: [{ id: 0, name: "id", required: false, type: "long" }, { id: 0, name: "v", required: false, type: "string" }] });
+    const scans = new MessageScans({} as Env);
+    const first: unknown[] = [];
+    for await (const b of scans.batches(m, () => schema)) first.push(b.fast);
+    const again: unknown[] = [];
+    // The same schema read again (another object): the kept scan, re-labelled, not a new scan.
+    const copy = structuredClone(schema);
+    for await (const b of scans.batches(m, () => copy)) {
+      again.push(b.fast);
+      expect(b.schema).toBe(copy);
+    }
+    expect(again[0]).toBe(first[0]);
+    // A column whose kind changed (long → string) is scanned anew.
+    const changed = { ...schema, fields: [{ ...schema.fields[0], type: "string" as const }, schema.fields[1]] };
+    for await (const b of scans.batches(m, () => changed)) expect(b.fast).not.toBe(first[0]);
+  });
+});
