@@ -49,6 +49,13 @@ export class SourceDO extends DurableObject<Env> {
     return { duplicate: seen };
   }
 
+  /** Takes back `delivered` of a first delivery the queue then refused (the provider sends it again). */
+  async notDelivered(_name: string, deliveryId: string): Promise<void> {
+    this.ctx.storage.transactionSync(() => {
+      if (this.sql.exec("DELETE FROM deliveries WHERE id = ? RETURNING id", deliveryId).toArray().length) this.sql.exec("UPDATE counts SET n = n - 1 WHERE k = 'received' AND n > 0");
+    });
+  }
+
   /** A refused delivery, by reason (`bad_signature`, `expired`, …). */
   async refused(name: string, reason: string): Promise<void> {
     this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('name', ?)", name);

@@ -64,9 +64,19 @@ serve(webhooks, deliver, async (c) => {
   await ensureTable(c.env, source);
   const table = parseTableName(source.table).full;
   const requestId = newRequestId(table);
-  await enqueueRows(c.env, table, [deliveryRow(source, v, raw)], `wh:${name}:${v.deliveryId}`, requestId);
-  // Counted after the queue has it: the count is bookkeeping; the table's ledger dedupes for real.
-  const { duplicate } = await rpc(counter(c.env, name).delivered(name, v.deliveryId, Date.now())).catch(() => ({ duplicate: false }));
+  // The source's count (which also says whether the id was seen before) runs beside the enqueue, so
+  // the 202 waits for the slower of the two, not their sum. It is bookkeeping (the table's ledger
+  // dedupes for real): a delivery the queue refused is taken back out of it.
+  const stub = counter(c.env, name);
+  const counted = rpc(stub.delivered(name, v.deliveryId, Date.now())).catch(() => null);
+  try {
+    await enqueueRows(c.env, table, [deliveryRow(source, v, raw)], `wh:${name}:${v.deliveryId}`, requestId);
+  } catch (e) {
+    const count = await counted;
+    if (count && !count.duplicate) await rpc(stub.notDelivered(name, v.deliveryId)).catch(() => undefined);
+    throw e;
+  }
+  const duplicate = (await counted)?.duplicate ?? false;
   return answerWhenCommitted(c, c.req.valid("query"), requestId, { accepted: 1, deliveryId: v.deliveryId, redelivery: duplicate, requestId });
 });
 

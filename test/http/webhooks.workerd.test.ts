@@ -1,9 +1,11 @@
+import { createExecutionContext } from "cloudflare:test";
 import { exports, env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/config.js";
 import { tableLocation } from "../../src/iceberg/table.js";
 import { R2Store } from "../../src/storage/r2-store.js";
 import { readTable } from "../support/read-table.js";
+import app from "../../src/worker.js";
 
 const worker = exports as unknown as { default: Fetcher };
 const E = env as unknown as Env;
@@ -97,5 +99,21 @@ describe("webhooks", () => {
     const again = await deliver("gh?wait=true&timeout=30", GH.body, headers);
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ redelivery: true, duplicate: true, snapshotId: null });
+  });
+
+  it("takes a delivery the queue refused back out of the source's count: the provider's retry is its first delivery", async () => {
+    const received = async () => {
+      const list = await worker.default.fetch("http://floe.local/v1/webhooks", { headers: { Authorization: "Bearer test-admin-token" } });
+      return ((await list.json()) as { sources: { source: string; received: number; duplicates: number }[] }).sources.find((s) => s.source === "gh")!;
+    };
+    const before = await received();
+    const headers = { "Content-Type": "application/json", "X-Hub-Signature-256": GH.sig, "X-GitHub-Delivery": "queue-refused-once", "X-GitHub-Event": "push" };
+    const refusing = { ...E, INGEST: { sendBatch: () => Promise.reject(new Error("Queue is unavailable")), send: () => Promise.reject(new Error("Queue is unavailable")) } };
+    const res = await app.fetch(new Request("http://floe.local/v1/webhooks/gh", { method: "POST", body: GH.body, headers }), refusing as unknown as Env, createExecutionContext());
+    expect(res.status).toBe(503);
+    expect(await received()).toMatchObject({ received: before.received, duplicates: before.duplicates });
+    const retry = await deliver("gh", GH.body, headers);
+    expect(retry).toMatchObject({ status: 202, body: { redelivery: false, deliveryId: "queue-refused-once" } });
+    expect(await received()).toMatchObject({ received: before.received + 1, duplicates: before.duplicates });
   });
 });
