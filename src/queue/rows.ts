@@ -57,15 +57,17 @@ export async function* scanMessage(env: Env, m: RowsMessage, schemaOf: () => Sch
   yield* scanNdjson(body, { batchRows: MESSAGE_BATCH_ROWS, maxLineBytes: MESSAGE_LINE_BYTES, capacity: m.kind === "events" ? m.count : undefined }, schemaOf);
 }
 
-/** Message bytes whose scans a consumer invocation keeps for its later steps (see `MessageScans`). */
-const HELD_SCAN_BYTES = 16 * 1024 * 1024;
+/**
+ * Message bytes whose scans a consumer invocation keeps for its later steps (see `MessageScans`):
+ * a queue batch of inline messages (100 × 128 KB) and one staged body of the default 16 MiB limit.
+ */
+const HELD_SCAN_BYTES = 24 * 1024 * 1024;
 
 /**
  * The scans of a batch's messages, each made once and kept for the steps after it: the row keys of
  * an idField table, the new fields (mode `evolve`), and the write each read every message, and a
  * staged body is an R2 read. Scans are kept while the messages' bytes stay within a budget
- * (HELD_SCAN_BYTES: every inline message of a queue batch, 100 × 128 KB, fits; a large staged body
- * may not), and reused by a later step when the schema it asks for gives every column the scan
+ * (HELD_SCAN_BYTES; beyond it a message is scanned again, as before), and reused by a later step when the schema it asks for gives every column the scan
  * filled the same kind (fields only added, as `ensureShape` adds them): `batchRows` maps the scanned
  * columns to the later schema by field id and the rows handed over are converted by the writer's.
  * Otherwise the message is scanned again, as before.
