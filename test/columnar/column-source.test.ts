@@ -7,26 +7,12 @@ import { BatchWriter, freshSchema, specFor } from "../../src/iceberg/batch-write
 import { DEFAULT_POLICY } from "../../src/iceberg/ingest-policy.js";
 import { maxFieldId } from "../../src/iceberg/schema.js";
 import { tableLocation } from "../../src/iceberg/table.js";
-import type { StructType } from "../../src/iceberg/types.js";
 import { PartitionedFileWriter } from "../../src/iceberg/write-files.js";
 import { MemoryStore } from "../../src/storage/memory-store.js";
+import { DECLARED } from "./declared.js";
 
 const loc = tableLocation("lake", "warehouse", "default", "groups");
 
-const DECLARED: StructType = {
-  type: "struct",
-  fields: [
-    { id: 0, name: "id", required: true, type: "long" },
-    { id: 0, name: "ts", required: false, type: "timestamptz" },
-    { id: 0, name: "name", required: false, type: "string" },
-    { id: 0, name: "amount", required: false, type: "double" },
-    { id: 0, name: "n", required: false, type: "int" },
-    { id: 0, name: "flag", required: false, type: "boolean" },
-    { id: 0, name: "geo", required: false, type: { type: "struct", fields: [{ id: 0, name: "lat", required: false, type: "double" }, { id: 0, name: "city", required: true, type: "string" }] } },
-    { id: 0, name: "tags", required: false, type: { type: "list", "element-id": 0, element: "string", "element-required": false } },
-    { id: 0, name: "price", required: false, type: "decimal(9, 2)" },
-  ],
-};
 
 type Outcome = { ok: true; rows: unknown[]; schema: unknown } | { ok: false; code: string; message: string; details: unknown };
 

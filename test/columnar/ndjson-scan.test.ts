@@ -12,6 +12,7 @@ import { isFloeError } from "../../src/errors.js";
 import { appendBatches, type AppendRowsOptions } from "../../src/iceberg/append-rows.js";
 import { loadTable, tableLocation } from "../../src/iceberg/table.js";
 import type { Schema, StructType } from "../../src/iceberg/types.js";
+import { DECLARED } from "./declared.js";
 import { MemoryStore } from "../../src/storage/memory-store.js";
 
 const loc = tableLocation("lake", "warehouse", "default", "events");
@@ -77,23 +78,6 @@ async function run(input: "reference" | "scanned", flavor: Flavor, bytes: Uint8A
   }
 }
 
-const DECLARED: StructType = {
-  type: "struct",
-  fields: [
-    { id: 0, name: "id", required: true, type: "long" },
-    { id: 0, name: "ts", required: false, type: "timestamptz" },
-    { id: 0, name: "name", required: false, type: "string" },
-    { id: 0, name: "amount", required: false, type: "double" },
-    { id: 0, name: "ratio", required: false, type: "float" },
-    { id: 0, name: "n", required: false, type: "int" },
-    { id: 0, name: "flag", required: false, type: "boolean" },
-    { id: 0, name: "day", required: false, type: "date" },
-    { id: 0, name: "geo", required: false, type: { type: "struct", fields: [{ id: 0, name: "lat", required: false, type: "double" }, { id: 0, name: "city", required: true, type: "string" }] } },
-    { id: 0, name: "tags", required: false, type: { type: "list", "element-id": 0, element: "string", "element-required": false } },
-    { id: 0, name: "price", required: false, type: "decimal(9, 2)" },
-    { id: 0, name: "at", required: false, type: "time" },
-  ],
-};
 
 /** One NDJSON line: mostly objects the scanner should take, and every kind of line it must hand over. */
 const value = fc.oneof(
