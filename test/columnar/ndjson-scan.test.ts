@@ -11,7 +11,7 @@ import { ndjsonBatches } from "../../src/decode/ndjson.js";
 import { isFloeError } from "../../src/errors.js";
 import { appendBatches, type AppendRowsOptions } from "../../src/iceberg/append-rows.js";
 import { loadTable, tableLocation } from "../../src/iceberg/table.js";
-import type { Schema, StructType } from "../../src/iceberg/types.js";
+import type { Schema } from "../../src/iceberg/types.js";
 import { DECLARED } from "./declared.js";
 import { MemoryStore } from "../../src/storage/memory-store.js";
 
