@@ -1,5 +1,4 @@
 import type { ColumnSource } from "../decode/columns.js";
-import { isFloeError } from "../errors.js";
 import { unionByName } from "../iceberg/evolve.js";
 import { inferColumn, type InferOptions } from "../iceberg/infer.js";
 import { fieldConverter, unknownFieldError } from "../iceberg/rows.js";
@@ -17,40 +16,50 @@ export interface SourceTarget {
 
 /**
  * A source's columns, converted: the new fields they bring (`shape`, for the schema's evolution),
- * and `batch`, which lays the typed columns out in the evolved schema's order.
+ * and `batch`, which lays the typed columns out in the evolved schema's order (throwing the first
+ * refusal of the conversion, as the row converter would).
  */
 export interface ReadSource {
   shape: StructType;
   batch(schema: Schema): TypedBatch;
 }
 
+/** A refusal found in one column, ranked as the row path would meet it. */
 interface Refusal {
   row: number;
-  column: number;
+  /** 0: of a value itself; 1: of merging its type with earlier rows' (inference reads a whole row before it merges). */
+  phase: number;
+  /** The column's place among a row's keys (see `keyOrder`). */
+  order: number;
   error: unknown;
 }
 
 /**
  * Reads a column source into typed columns with exactly the semantics of `BatchWriter.write` on its
  * rows (inference of new fields, then `compileRowConverter`; or, without `infer`, the converter
- * alone, as compaction uses it), a column at a time: each column is
- * inferred and converted as soon as it is read, and only its typed column is kept. Refusals are
- * the ones the row path throws first: an inference refusal at the lowest row (a tie goes to the
- * column that comes first in a row), then in `strict` an unknown field at the lowest row, then the
- * conversion refusal of the first column in schema order. Columns are independent in both paths
- * (a value's inference and conversion depend only on its own column's values), which is what
- * makes the order of these refusals computable column by column.
+ * alone, as compaction uses it), a column at a time: each column is inferred and converted as soon
+ * as it is read, and only its typed column is kept. Columns are independent in both paths (a value's
+ * inference and conversion depend only on its own column's values), so the row path's first
+ * refusal can be found column by column: an inference refusal at the lowest row (at one row, a
+ * value's own refusal before a merge's; then by the column's place among the row's keys), thrown
+ * here; then, from `batch`, in `strict` an unknown field at the lowest row, then the conversion
+ * refusal of the first column in schema order. New fields are ordered as the rows first give them
+ * a type, ties in key order.
  */
 export async function readSource(src: ColumnSource, target: SourceTarget): Promise<ReadSource> {
   const { schema, infer, unknownFields } = target;
   const byName = new Map((schema?.fields ?? []).map((f) => [f.name, f]));
-  const pieces: { at: number; column: number; field: NestedField }[] = [];
+  const order = keyOrder(src.names);
+  const pieces: { at: number; order: number; field: NestedField }[] = [];
   const columns = new Map<string, Column>();
   const failed = new Map<string, unknown>();
   let inferRefusal: Refusal | undefined;
   let unknownRefusal: Refusal | undefined;
   let approxBytes = 0;
-  const earlier = (a: Refusal | undefined, b: Refusal) => (!a || b.row < a.row || (b.row === a.row && b.column < a.column) ? b : a);
+  const earlier = (a: Refusal | undefined, b: Refusal): Refusal => {
+    if (!a) return b;
+    return (b.row - a.row || b.phase - a.phase || b.order - a.order) < 0 ? b : a;
+  };
 
   for (let c = 0; c < src.names.length; c++) {
     const name = src.names[c];
@@ -58,30 +67,36 @@ export async function readSource(src: ColumnSource, target: SourceTarget): Promi
     const known = byName.get(name);
     let field = known;
     if (infer && (!known || isStruct(known))) {
-      let inferred: ReturnType<typeof inferColumn>;
-      try {
-        inferred = inferColumn(name, values, src.first, schema ?? undefined, infer);
-      } catch (e) {
-        inferRefusal = earlier(inferRefusal, { row: rowOf(e, src.first), column: c, error: e });
+      const inferred = inferColumn(name, values, src.first, schema ?? undefined, infer);
+      if (!inferred.ok) {
+        inferRefusal = earlier(inferRefusal, { row: inferred.row, phase: inferred.merging ? 1 : 0, order: order[c], error: inferred.refusal });
         continue;
       }
       // A type of no value (all null, empty lists…) leaves a new column out, as the row path does.
       if (inferred.type !== undefined) {
         const piece: NestedField = { id: 0, name, required: false, type: inferred.type };
-        pieces.push({ at: inferred.at, column: c, field: piece });
-        // The type conversion needs: a new field's inferred one, or a known struct with its new fields.
-        field = known ? unionByName({ type: "struct", "schema-id": 0, fields: [known] }, { type: "struct", fields: [piece] }, 1 << 30, { inferred: true }).schema.fields[0] : piece;
+        pieces.push({ at: inferred.at, order: order[c], field: piece });
+        if (known) {
+          // A known struct with its new fields, as the conversion needs it. A union the schema's
+          // checks refuse is refused again, in its turn, when the writer evolves the schema.
+          try {
+            field = unionByName({ type: "struct", "schema-id": 0, fields: [known] }, { type: "struct", fields: [piece] }, 1 << 30, { inferred: true }).schema.fields[0];
+          } catch (e) {
+            failed.set(name, e);
+            continue;
+          }
+        } else field = piece;
       }
     }
     if (!field) {
       // Not a field of the schema (nor of the first one, when this source creates it).
       if (unknownFields === "error") {
         const r = values.findIndex((v) => v !== null && v !== undefined);
-        if (r >= 0) unknownRefusal = earlier(unknownRefusal, { row: src.first + r, column: c, error: unknownFieldError(src.first + r, name) });
+        if (r >= 0) unknownRefusal = earlier(unknownRefusal, { row: src.first + r, phase: 0, order: order[c], error: unknownFieldError(src.first + r, name) });
       }
       continue;
     }
-    if (inferRefusal || unknownRefusal) continue; // those are thrown before any conversion
+    if (inferRefusal || unknownRefusal) continue; // those come before any conversion
     try {
       const convert = fieldConverter(field, { unknownFields });
       const col = newColumn(columnKind(field.type), values.length);
@@ -96,13 +111,14 @@ export async function readSource(src: ColumnSource, target: SourceTarget): Promi
     }
   }
   if (inferRefusal) throw inferRefusal.error;
-  if (unknownRefusal) throw unknownRefusal.error;
-  pieces.sort((a, b) => a.at - b.at || a.column - b.column);
+  pieces.sort((a, b) => a.at - b.at || a.order - b.order);
   const shape: StructType = { type: "struct", fields: pieces.map((p) => p.field) };
 
   return {
     shape,
     batch(final: Schema): TypedBatch {
+      // The row converter checks unknown fields in every row before it converts any column.
+      if (unknownRefusal) throw unknownRefusal.error;
       const out: Column[] = [];
       for (const f of final.fields) {
         if (failed.has(f.name)) throw failed.get(f.name);
@@ -126,8 +142,15 @@ export async function readSource(src: ColumnSource, target: SourceTarget): Promi
 
 const isStruct = (f: NestedField) => typeof f.type === "object" && f.type.type === "struct";
 
-/** The row a refusal names (inference's refusals all carry it). */
-function rowOf(e: unknown, fallback: number): number {
-  const row = isFloeError(e) ? e.details?.row : undefined;
-  return typeof row === "number" ? row : fallback;
+/**
+ * Each name's place among a row object's keys, as `for…in` lists them: names that are array
+ * indices ("0", "17") first, ascending, then the others in the order they were added (the source's).
+ */
+function keyOrder(names: readonly string[]): number[] {
+  const index = (n: string) => (/^(?:0|[1-9]\d{0,9})$/.test(n) && Number(n) < 4294967295 ? Number(n) : -1);
+  const ranked = names.map((n, c) => ({ c, i: index(n) }));
+  ranked.sort((a, b) => (a.i >= 0 && b.i >= 0 ? a.i - b.i : a.i >= 0 ? -1 : b.i >= 0 ? 1 : a.c - b.c));
+  const out = new Array<number>(names.length);
+  ranked.forEach((r, k) => (out[r.c] = k));
+  return out;
 }

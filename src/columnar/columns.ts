@@ -210,6 +210,8 @@ export class StringColumn extends Column {
   ids = new Int32Array(this.defs.length);
   readonly dict = new StringDictionary();
   private interning = true;
+  /** Whether `decide` has run (once the column holds DECIDE_AFTER rows, whatever they were). */
+  private decided = false;
   /** JS strings already appended, while interning (see `appendValue`). */
   private readonly seen = new Map<string, number>();
 
@@ -221,6 +223,7 @@ export class StringColumn extends Column {
 
   /** Decided once, after the column's first DECIDE_AFTER rows: are its values mostly distinct? */
   private decide(): void {
+    this.decided = true;
     if (this.dict.count > (this.length - this.nulls) * DISTINCT_SHARE) {
       this.interning = false;
       this.seen.clear();
@@ -230,7 +233,7 @@ export class StringColumn extends Column {
   /** The hot path: UTF-8 bytes src[start, end), already known to be valid. */
   appendBytes(src: Uint8Array, start: number, end: number): void {
     const id = this.interning ? this.dict.intern(src, start, end) : this.dict.push(src, start, end);
-    if (this.length === DECIDE_AFTER && this.interning) this.decide();
+    if (!this.decided && this.length >= DECIDE_AFTER) this.decide();
     if (this.length === this.defs.length) this.room();
     const i = this.length++;
     this.defs[i] = 1;
@@ -240,7 +243,7 @@ export class StringColumn extends Column {
   /** `appendBytes` with the bytes' dictionary hash already taken. */
   appendHashed(src: Uint8Array, start: number, end: number, hash: number): void {
     const id = this.interning ? this.dict.internHashed(src, start, end, hash) : this.dict.push(src, start, end);
-    if (this.length === DECIDE_AFTER && this.interning) this.decide();
+    if (!this.decided && this.length >= DECIDE_AFTER) this.decide();
     if (this.length === this.defs.length) this.room();
     const i = this.length++;
     this.defs[i] = 1;
@@ -260,6 +263,7 @@ export class StringColumn extends Column {
   appendValue(v: InternalValue): void {
     if (v === null || v === undefined) return this.appendNull();
     const s = v as string;
+    if (!this.decided && this.length >= DECIDE_AFTER) this.decide();
     const seen = this.interning ? this.seen.get(s) : undefined;
     if (seen !== undefined) {
       if (this.length === this.defs.length) this.room();
@@ -297,7 +301,7 @@ export class StringColumn extends Column {
       const from = s.ids[i];
       let id = mapped[from];
       if (id < 0) id = mapped[from] = this.interning ? this.dict.intern(d.pool, d.starts[from], d.starts[from + 1]) : this.dict.push(d.pool, d.starts[from], d.starts[from + 1]);
-      if (this.length === DECIDE_AFTER && this.interning) this.decide();
+      if (!this.decided && this.length >= DECIDE_AFTER) this.decide();
       if (this.length === this.defs.length) this.room();
       this.defs[this.length] = 1;
       this.ids[this.length++] = id;

@@ -46,10 +46,14 @@ export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, maxLineBy
   let carry: Uint8Array[] = [];
   let carryBytes = 0;
   let atStart = true;
+  let ended = false;
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done) {
+        ended = true;
+        break;
+      }
       let chunk = value;
       if (atStart) {
         // The mark may arrive split: wait until three bytes are there to tell.
@@ -99,6 +103,8 @@ export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, maxLineBy
       yield { buf: tail, start: 0, end: tail.length };
     }
   } finally {
+    // Left before its end (a refusal, or a consumer that stopped reading): the rest is not wanted.
+    if (!ended) await reader.cancel().catch(() => undefined);
     reader.releaseLock();
   }
 }

@@ -29,19 +29,25 @@ export function inferStruct(rows: readonly unknown[], firstRow = 0, known?: Stru
   return shape;
 }
 
+/** What `inferColumn` found: the column's type (undefined if no value says), or the refusal `inferStruct` would throw for it. */
+export type ColumnInference = { ok: true; type: IcebergType | undefined; at: number } | { ok: false; refusal: unknown; row: number; merging: boolean };
+
 /**
  * `inferStruct` of rows that each hold the one field `name`, given as the column of its values
  * (`values[r]` is row `firstRow + r`'s): the same type, refusals and messages, without a row object
  * per value. What a columnar source (a Parquet row group) infers a column at a time with. `at` is
  * the first row whose value gave a type: where `inferStruct` of whole rows adds the field, which
- * decides the new fields' order.
+ * decides the new fields' order. A refusal is returned with its row and whether it came from
+ * merging the value's type with the earlier rows' (`inferStruct` reads all of a row's values before
+ * it merges any of them, so at one row every value's own refusal comes before any merge's).
  */
-export function inferColumn(name: string, values: ArrayLike<unknown>, firstRow: number, known: StructType | undefined, opts: InferOptions): { type: IcebergType | undefined; at: number } {
+export function inferColumn(name: string, values: ArrayLike<unknown>, firstRow: number, known: StructType | undefined, opts: InferOptions): ColumnInference {
   const k = known ? fieldsByName(known).get(name) : undefined;
   const struct = k !== undefined && typeof k.type === "object" && k.type.type === "struct" ? k.type : undefined;
-  if (k !== undefined && !struct) return { type: undefined, at: -1 };
+  if (k !== undefined && !struct) return { ok: true, type: undefined, at: -1 };
   if (k === undefined && name.length > opts.maxNameLength && values.length > 0) {
-    throw limitError(POLICY_PROPERTIES.maxNameLength, opts.maxNameLength, `row ${firstRow}, field "${name.slice(0, 80)}…": the name has ${name.length} characters, over the limit of ${opts.maxNameLength} (property ${POLICY_PROPERTIES.maxNameLength})`, { row: firstRow, field: name.slice(0, 300) });
+    const refusal = limitError(POLICY_PROPERTIES.maxNameLength, opts.maxNameLength, `row ${firstRow}, field "${name.slice(0, 80)}…": the name has ${name.length} characters, over the limit of ${opts.maxNameLength} (property ${POLICY_PROPERTIES.maxNameLength})`, { row: firstRow, field: name.slice(0, 300) });
+    return { ok: false, refusal, row: firstRow, merging: false };
   }
   let type: IcebergType | undefined;
   let at = -1;
@@ -49,15 +55,23 @@ export function inferColumn(name: string, values: ArrayLike<unknown>, firstRow: 
     const v = values[r];
     const row = firstRow + r;
     let t: IcebergType | undefined;
-    if (struct) {
-      if (!isPlainObject(v)) continue;
-      t = inferObject(v, row, name, opts, 1, struct);
-    } else t = inferValue(v, row, name, opts, 0);
+    try {
+      if (struct) {
+        if (!isPlainObject(v)) continue;
+        t = inferObject(v, row, name, opts, 1, struct);
+      } else t = inferValue(v, row, name, opts, 0);
+    } catch (refusal) {
+      return { ok: false, refusal, row, merging: false };
+    }
     if (t === undefined) continue;
     if (at < 0) at = r;
-    type = merge(type, t, row, name, v);
+    try {
+      type = merge(type, t, row, name, v);
+    } catch (refusal) {
+      return { ok: false, refusal, row, merging: true };
+    }
   }
-  return { type, at };
+  return { ok: true, type, at };
 }
 
 /** Inferred type of one JSON value, or undefined for null / empty arrays of nothing. */

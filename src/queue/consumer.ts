@@ -85,28 +85,29 @@ export async function consume(batch: MessageBatch<unknown>, env: Env): Promise<v
   for (const it of later) it.msg.ack();
   const now = (it: { msg: Message<unknown> }) => !later.some((l) => l.msg === it.msg);
   const step = compactions.find(now);
+  // Each message is scanned once and its scan kept for the steps after (keys, new fields, write),
+  // within one budget for the whole invocation, whose tables are written side by side.
+  const scans = new MessageScans(env);
   await Promise.all([
-    ...[...byTable].map(([table, items]) => consumeTable(env, table, items)),
+    ...[...byTable].map(([table, items]) => consumeTable(env, table, items, scans)),
     consumeUploads(env, uploads.filter(now)),
     ...(step ? [compactStep(env, step.msg, step.body)] : []),
   ]);
 }
 
-async function consumeTable(env: Env, table: string, items: Item[]): Promise<void> {
+async function consumeTable(env: Env, table: string, items: Item[], scans: MessageScans): Promise<void> {
   try {
-    await writeTable(env, table, items);
+    await writeTable(env, table, items, scans);
   } catch (e) {
     for (const it of items) if (!it.dropped) await retryOrQuarantine(env, table, it.msg, e, `table ${table}: message ${it.msg.id}`);
   }
 }
 
-async function writeTable(env: Env, table: string, items: Item[]): Promise<void> {
+async function writeTable(env: Env, table: string, items: Item[], scans: MessageScans): Promise<void> {
   const stub = env.TABLES.get(env.TABLES.idFromName(table));
   const info: TableInfo = await rpc(stub.info(table));
   discardDropped(table, items, info.droppedAt);
 
-  // Each message is scanned once and its scan kept for the steps below (keys, new fields, write).
-  const scans = new MessageScans(env);
   // Keys: known from the envelope, unless the table keys rows by a field of their own.
   for (const it of items) {
     if (!info.idField) {
@@ -132,7 +133,7 @@ async function writeTable(env: Env, table: string, items: Item[]): Promise<void>
       try {
         // Rows the table's schema describes go from the message's bytes to typed columns; the others
         // are parsed and converted (scan-batches.ts). Refusals name a row by its index in the request.
-        for await (const b of scans.batches(it.body, () => writer.schema)) {
+        for await (const b of scans.batches(it.body, () => writer.schema, { last: true })) {
           await writer.writeScanned(keepRows(b, (p) => set.has(b.first + p), firstOf(it.body)));
         }
       } catch (e) {

@@ -62,18 +62,23 @@ export async function* scanMessage(env: Env, m: RowsMessage, schemaOf: () => Sch
  * a queue batch of inline messages (100 × 128 KB) and one staged body of the default 16 MiB limit.
  */
 const HELD_SCAN_BYTES = 24 * 1024 * 1024;
+/** A row the scanner hands over is kept as a parsed JS object: counted at this many times its bytes. */
+const PARSED_WEIGHT = 4;
 
 /**
- * The scans of a batch's messages, each made once and kept for the steps after it: the row keys of
- * an idField table, the new fields (mode `evolve`), and the write each read every message, and a
- * staged body is an R2 read. Scans are kept while the messages' bytes stay within a budget
- * (HELD_SCAN_BYTES; beyond it a message is scanned again, as before), and reused by a later step when the schema it asks for gives every column the scan
- * filled the same kind (fields only added, as `ensureShape` adds them): `batchRows` maps the scanned
- * columns to the later schema by field id and the rows handed over are converted by the writer's.
- * Otherwise the message is scanned again, as before.
+ * The scans of a consumer invocation's messages, each made once and kept for the steps after it:
+ * the row keys of an idField table, the new fields (mode `evolve`) and the write each read every
+ * message, and a staged body is an R2 read. Scans are kept while they stay within a budget for the
+ * whole invocation (HELD_SCAN_BYTES of message bytes, rows handed over counted PARSED_WEIGHT
+ * times; a message past it is scanned again, as before), and let go after the write, their last
+ * use. A later step reuses a scan when its schema has every scanned column under the same id, name
+ * and type (fields only added, as `ensureShape` adds them): `batchRows` maps the scanned columns to
+ * the later schema by field id and the rows handed over are converted by the writer's converter.
+ * Otherwise (a column renamed or retyped meanwhile, say by an engine through the catalog) the
+ * message is scanned again.
  */
 export class MessageScans {
-  private readonly held = new Map<RowsMessage, ScannedBatch[]>();
+  private readonly held = new Map<RowsMessage, { batches: ScannedBatch[]; bytes: number }>();
   private bytes = 0;
 
   constructor(
@@ -81,39 +86,51 @@ export class MessageScans {
     private readonly budget = HELD_SCAN_BYTES,
   ) {}
 
-  /** The message's scanned batches for a step whose schema is `schemaOf()` (asked per batch when scanned anew). */
-  async *batches(m: RowsMessage, schemaOf: () => Schema | null): AsyncGenerator<ScannedBatch> {
+  /**
+   * The message's scanned batches for a step whose schema is `schemaOf()` (asked per batch when
+   * scanned anew). `last`: no step reads the message after this one, so its scan is let go.
+   */
+  async *batches(m: RowsMessage, schemaOf: () => Schema | null, opts: { last?: boolean } = {}): AsyncGenerator<ScannedBatch> {
     const held = this.held.get(m);
-    if (held && held.every((b) => sameColumns(b.schema, schemaOf()))) {
+    if (held && (opts.last || !held.batches.every((b) => sameColumns(b.schema, schemaOf())))) this.release(m);
+    if (held && held.batches.every((b) => sameColumns(b.schema, schemaOf()))) {
       // A schema with the same columns in the same order (the table's, read again) takes the scan as
       // it is: `batchRows` then hands its columns to the writer without copying them.
-      for (const b of held) {
+      for (const b of held.batches) {
         const now = schemaOf();
         yield aligned(b.schema, now) ? { ...b, schema: now } : b;
       }
       return;
     }
-    const size = m.kind === "events" ? m.ndjson.length : undefined;
-    const keep: ScannedBatch[] | null = held === undefined ? [] : null;
+    let keep: ScannedBatch[] | null = held || opts.last ? null : [];
     let kept = 0;
     for await (const b of scanMessage(this.env, m, schemaOf)) {
       if (keep) {
         keep.push(b);
-        kept += b.approxBytes;
+        kept += b.approxBytes + (b.rowCount ? (PARSED_WEIGHT * b.approxBytes * b.slow.length) / b.rowCount : 0);
+        // Past the budget nothing more of it is kept: the next step scans it again.
+        if (this.bytes + kept > this.budget) keep = null;
       }
       yield b;
     }
-    // Kept only whole, and only within the budget (a staged body's size is known once read).
-    if (keep && this.bytes + (size ?? kept) <= this.budget) {
-      this.held.set(m, keep);
-      this.bytes += size ?? kept;
+    if (keep) {
+      this.held.set(m, { batches: keep, bytes: kept });
+      this.bytes += kept;
     }
+  }
+
+  private release(m: RowsMessage): void {
+    const held = this.held.get(m);
+    if (!held) return;
+    this.held.delete(m);
+    this.bytes -= held.bytes;
   }
 
   /**
    * The message's row keys read from its scan where that gives each key exactly as parsing would
    * (`rowKey` of the JSON value): the idField typed string, long, int or double, and present in
-   * every row the scanner took. Otherwise (another type, a missing id) the rows are parsed, as
+   * every row the scanner took. Otherwise (another type, a missing id, a string id holding U+FFFD,
+   * which may have been a lone surrogate the scanner could not keep) the rows are parsed, as
    * `messageRows` reads them, and a refusal names the row as it did.
    */
   async keys(m: RowsMessage, idField: string, schema: Schema | null): Promise<string[]> {
@@ -131,7 +148,7 @@ export class MessageScans {
         if (slow < b.slowAt.length && b.slowAt[slow] === r) keys.push(rowKey(m, idField, b.slow[slow++], i));
         else {
           const v = col?.valueAt(fast++);
-          if (v === null || v === undefined) return parsedKeys(this.env, m, idField);
+          if (v === null || v === undefined || (typeof v === "string" && v.includes("\uFFFD"))) return parsedKeys(this.env, m, idField);
           keys.push(rowKey(m, idField, { [idField]: v }, i));
         }
       }
@@ -140,12 +157,15 @@ export class MessageScans {
   }
 }
 
-/** Both schemas give each column of `scanned` (by field id) the same kind of typed column. */
+/** Every column of `scanned` that `now` still has (by field id) keeps its name and type. */
 function sameColumns(scanned: Schema | null, now: Schema | null): boolean {
   if (scanned === now) return true;
   if (!scanned || !now) return false;
-  const kinds = new Map(now.fields.map((f) => [f.id, columnKind(f.type)]));
-  return scanned.fields.every((f) => !kinds.has(f.id) || kinds.get(f.id) === columnKind(f.type));
+  const byId = new Map(now.fields.map((f) => [f.id, f]));
+  return scanned.fields.every((f) => {
+    const g = byId.get(f.id);
+    return !g || (g.name === f.name && JSON.stringify(g.type) === JSON.stringify(f.type));
+  });
 }
 
 /** Both schemas have the same columns (field ids) in the same order, each of the same kind. */

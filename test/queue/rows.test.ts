@@ -46,7 +46,7 @@ const idText = fc.oneof(
   fc.integer({ min: -1e9, max: 1e9 }).map(String),
   fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => JSON.stringify(d)),
   fc.string({ maxLength: 6 }).map((s) => JSON.stringify(s)),
-  fc.constantFrom("1.0", "-0", "1e3", "9007199254740993", "2147483648", "0.1", "null", "true", '"2024-01-01T00:00:00Z"', "[1]", '{"a":1}'),
+  fc.constantFrom("1.0", "-0", "1e3", "9007199254740993", "2147483648", "0.1", "null", "true", '"2024-01-01T00:00:00Z"', "[1]", '{"a":1}', '"\\ud800"', '"a\\udc00b"', '"\uFFFD"'),
 );
 const line = fc.oneof(
   { weight: 20, arbitrary: fc.tuple(idText, fc.string({ maxLength: 4 })).map(([id, v]) => `{"id":${id},"v":${JSON.stringify(v)}}`) },
@@ -79,8 +79,36 @@ describe("row keys read from a message's scan", () => {
       expect(b.schema).toBe(copy);
     }
     expect(again[0]).toBe(first[0]);
-    // A column whose kind changed (long → string) is scanned anew.
+    // The write is the last step: its scan is let go after it, so a later read scans again.
+    for await (const b of scans.batches(m, () => copy, { last: true })) expect(b.fast).toBe(first[0]);
+    for await (const b of scans.batches(m, () => copy)) expect(b.fast).not.toBe(first[0]);
+  });
+
+  it("scans anew for a schema that renamed or retyped a scanned column meanwhile", async () => {
+    const m = message(['{"id":1,"v":"a"}', '{"id":2,"v":"b"}'], 0);
+    const schema = freshSchema({ type: "struct", fields: [{ id: 0, name: "id", required: false, type: "long" }, { id: 0, name: "v", required: false, type: "string" }] });
+    // Renamed (same id, as an engine's rename through the catalog): "id" is no longer a column, so both rows are handed over.
+    const renamed = { ...schema, fields: [{ ...schema.fields[0], name: "key" }, schema.fields[1]] };
     const changed = { ...schema, fields: [{ ...schema.fields[0], type: "string" as const }, schema.fields[1]] };
-    for await (const b of scans.batches(m, () => changed)) expect(b.fast).not.toBe(first[0]);
+    for (const later of [renamed, changed]) {
+      const scans = new MessageScans({} as Env);
+      const first: unknown[] = [];
+      for await (const b of scans.batches(m, () => schema)) first.push(b.fast);
+      for await (const b of scans.batches(m, () => later)) {
+        expect(b.fast).not.toBe(first[0]);
+        expect(b.schema).toBe(later);
+        if (later === renamed) expect(b.slow).toHaveLength(2);
+      }
+    }
+  });
+
+  it("keeps no more than its budget: a message past it is scanned again at the next step", async () => {
+    const lines = Array.from({ length: 50 }, (_, i) => `{"id":${i},"v":"${"x".repeat(40)}"}`);
+    const m = message(lines, 0);
+    const schema = freshSchema({ type: "struct", fields: [{ id: 0, name: "id", required: false, type: "long" }, { id: 0, name: "v", required: false, type: "string" }] });
+    const scans = new MessageScans({} as Env, 1000);
+    const first: unknown[] = [];
+    for await (const b of scans.batches(m, () => schema)) first.push(b.fast);
+    for await (const b of scans.batches(m, () => schema)) expect(b.fast).not.toBe(first[0]);
   });
 });
