@@ -421,7 +421,7 @@ export async function uploadsBench() {
       const n = f.node.invocations[0];
       const l = f.limits[0];
       lines.push(`upload of a flat Parquet file (${f.path}: ${mb(f.size)} MB, ${f.rows} rows, ${s.fields} columns, written by DuckDB), ${how}: ${(f.ms / 1000).toFixed(2)} s, ${(f.size / MB / (f.ms / 1000)).toFixed(1)} MB/s, ${Math.round(f.rows / (f.ms / 1000))} rows/s; ${s.totalRecords} rows and ${s.dataFiles} data files in the table; the workerd process's peak RSS grew ${inv.rss === undefined ? "n/a" : `${mb(inv.rss)} MB`}`);
-      lines.push(`  heap of the invocation (Node, same bundle): peak ${mb(n.heapUsedPeak)} MB with no limit (${mb(n.withBuffersPeak)} MB with array buffers); ${limitText(l)}`);
+      lines.push(`  heap of the invocation (Node, same bundle): peak ${mb(n.heapUsedPeak)} MB with no limit (${mb(n.withBuffersPeak)} MB with array buffers, V8 collecting lazily); live (a full GC every ${LIVE_MS} ms): ${n.livePeak ? `heap used + array buffers ≤ ${mb(n.livePeak)} MB` : "not sampled (shorter than that)"}; ${limitText(l)}`);
       lines.push(`  duckdb (threads=1, COPY (SELECT * FROM read_parquet(…)) TO parquet): ${(f.duck.ms / 1000).toFixed(2)} s; ratio upload ${f.kind}/duckdb (speed): ${(f.duck.ms / f.ms).toFixed(2)}`);
       continue;
     }

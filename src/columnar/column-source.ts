@@ -63,10 +63,26 @@ export async function readSource(src: ColumnSource, target: SourceTarget): Promi
 
   for (let c = 0; c < src.names.length; c++) {
     const name = src.names[c];
-    const values = await src.read(c);
     const known = byName.get(name);
+    const inferring = infer !== null && (!known || isStruct(known));
+    if (known && !inferring && src.readInternal) {
+      // The source's own typed values where it has them exactly (a Parquet timestamp's microseconds):
+      // no text in between. A null in a required field goes the long way, which refuses it by row.
+      const internal = await src.readInternal(c, known.type);
+      if (internal && !(known.required && internal.includes(null))) {
+        if (inferRefusal || unknownRefusal) continue;
+        const col = newColumn(columnKind(known.type), internal.length);
+        for (const v of internal) {
+          col.appendValue(v as never);
+          approxBytes += typeof v === "string" ? v.length + 4 : 8;
+        }
+        columns.set(name, col);
+        continue;
+      }
+    }
+    const values = await src.read(c);
     let field = known;
-    if (infer && (!known || isStruct(known))) {
+    if (inferring) {
       const inferred = inferColumn(name, values, src.first, schema ?? undefined, infer);
       if (!inferred.ok) {
         inferRefusal = earlier(inferRefusal, { row: inferred.row, phase: inferred.merging ? 1 : 0, order: order[c], error: inferred.refusal });

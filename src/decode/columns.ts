@@ -1,4 +1,5 @@
 import { FloeError } from "../errors.js";
+import type { IcebergType } from "../iceberg/types.js";
 
 /**
  * Rows given column by column: the top-level names, and each column's values (what row objects
@@ -12,6 +13,13 @@ export interface ColumnSource {
   rowCount: number;
   names: string[];
   read(i: number): Promise<unknown[]>;
+  /**
+   * Column `i`'s values already as the row converter makes them for a table field of `type`
+   * (`InternalValue`s: a timestamp's microseconds, a long as a bigint or number), null for none, when
+   * the source holds them as exactly that type (a Parquet INT64 TIMESTAMP(MICROS, UTC) column for a
+   * `timestamptz` field): the values need no text round trip. Undefined when it cannot say (then `read`).
+   */
+  readInternal?(i: number, type: IcebergType): Promise<unknown[] | undefined>;
 }
 
 /**

@@ -7,6 +7,7 @@ import { decompressPage } from "hyparquet/src/datapage.js";
 import { getMaxDefinitionLevel, getMaxRepetitionLevel, getSchemaPath } from "hyparquet/src/schema.js";
 import { readVarInt } from "hyparquet/src/thrift.js";
 import { FloeError } from "../errors.js";
+import type { IcebergType } from "../iceberg/types.js";
 import { sourceRows, uniqueNames, type ColumnSource } from "./columns.js";
 import { base64Encode, bigEndianSigned, formatDecimal, isoDate, isoTime, isoTimestamp, type TimeUnit } from "./values.js";
 
@@ -110,7 +111,7 @@ export async function* parquetGroups(file: RandomAccessFile): AsyncGenerator<Par
   } catch (e) {
     throw parquetError("the schema in the footer is unreadable", { size: file.byteLength }, e);
   }
-  const columns = tree.children.map((node) => ({ name: node.element.name, convert: nodeConverter(node) }));
+  const columns = tree.children.map((node) => ({ name: node.element.name, convert: nodeConverter(node), internal: (type: IcebergType) => internalConverter(node, type) }));
   const names = columns.map((c) => c.name);
   uniqueNames(names, "parquet", "Parquet");
   // hyparquet converts by the schema's annotations; without them it hands out the raw values.
@@ -128,9 +129,10 @@ export async function* parquetGroups(file: RandomAccessFile): AsyncGenerator<Par
     } catch (e) {
       throw unreadable(e);
     }
-    const read = async (i: number): Promise<unknown[]> => {
-      const { name, convert } = columns[i];
-      // hyparquet's onChunk hands out its decoded arrays (no row objects); pages are joined here.
+    /** Column i's decoded pages as hyparquet gives them (raw where `readRaw` says), checked to hold the group's rows. */
+    const pagesOf = async (i: number) => {
+      const { name } = columns[i];
+      // hyparquet's onChunk hands out its decoded arrays (no row objects); pages are joined by the callers.
       const pages: { start: number; data: ArrayLike<unknown> }[] = [];
       try {
         await parquetRead({
@@ -151,15 +153,31 @@ export async function* parquetGroups(file: RandomAccessFile): AsyncGenerator<Par
       let held = 0;
       for (const page of pages) held += Math.max(0, Math.min(end, page.start + page.data.length) - Math.max(start, page.start));
       if (held !== end - start) throw unreadable(new Error(`column ${name} holds ${held} values where the footer declares ${end - start} rows`));
+      return pages;
+    };
+    const valuesOf = async (i: number, convert: Convert): Promise<unknown[]> => {
       const out: unknown[] = new Array(end - start);
-      for (const page of pages) {
+      for (const page of await pagesOf(i)) {
         const from = Math.max(start, page.start);
         const to = Math.min(end, page.start + page.data.length);
         for (let r = from; r < to; r++) out[r - start] = convert(page.data[r - page.start]);
       }
       return out;
     };
-    yield { first: start, rowCount: end - start, names, read };
+    const read = (i: number) => valuesOf(i, columns[i].convert);
+    const readInternal = async (i: number, type: IcebergType): Promise<unknown[] | undefined> => {
+      const internal = columns[i].internal(type);
+      if (!internal) return undefined;
+      let inRange = true;
+      const values = await valuesOf(i, (v) => {
+        if (v === undefined || v === null) return null;
+        const x = internal(v);
+        if (x === undefined) inRange = false;
+        return x;
+      });
+      return inRange ? values : undefined;
+    };
+    yield { first: start, rowCount: end - start, names, read, readInternal };
   }
 }
 
@@ -177,6 +195,57 @@ export async function* parquetRows(file: RandomAccessFile, opts: { batchRows?: n
 }
 
 type Convert = (v: unknown) => unknown;
+
+/** Microseconds of 0001-01-01 and of the last one of 9999: the range the ISO text round trip is known to keep. */
+const MIN_MICROS = -62135596800000000n;
+const MAX_MICROS = 253402300799999999n;
+
+/**
+ * How a flat column's raw values become the internal values of a table field of `type` exactly as
+ * the row path makes them (the value `nodeConverter` gives, then the field's converter), without
+ * the text in between; undefined for the pairs not covered (they go through `read`). The function
+ * gives undefined for a value outside what the pair is checked for (then the whole column goes
+ * through `read`).
+ */
+function internalConverter(node: SchemaTree, type: IcebergType): ((v: unknown) => unknown) | undefined {
+  const e = node.element;
+  if (node.children.length > 0 || e.repetition_type === "REPEATED") return undefined;
+  const ct = e.converted_type;
+  const lt = e.logical_type;
+  const plainInt = !lt && !ct;
+  const signedInt = (bits: number) => plainInt || (lt?.type === "INTEGER" && lt.isSigned && lt.bitWidth <= bits) || ct === `INT_${bits}` || (bits === 32 && (ct === "INT_16" || ct === "INT_8"));
+  switch (type) {
+    case "long":
+      if (e.type === "INT64" && signedInt(64)) return (v) => v;
+      if (e.type === "INT32" && signedInt(32)) return (v) => v;
+      return undefined;
+    case "int":
+      return e.type === "INT32" && signedInt(32) ? (v) => v : undefined;
+    case "double":
+      return (e.type === "DOUBLE" || e.type === "FLOAT") && !lt && !ct ? (v) => v : undefined;
+    case "float":
+      return e.type === "FLOAT" && !lt && !ct ? (v) => v : undefined;
+    case "boolean":
+      return e.type === "BOOLEAN" ? (v) => v : undefined;
+    case "string":
+      // hyparquet decodes these to text (utf8 false keeps only unannotated byte arrays as bytes).
+      return e.type === "BYTE_ARRAY" && (ct === "UTF8" || lt?.type === "STRING") ? (v) => v : undefined;
+    case "timestamp":
+    case "timestamptz": {
+      if (e.type !== "INT64") return undefined;
+      const utc = lt?.type === "TIMESTAMP" ? lt.isAdjustedToUTC : ct === "TIMESTAMP_MICROS" || ct === "TIMESTAMP_MILLIS";
+      const unit = lt?.type === "TIMESTAMP" ? lt.unit : ct === "TIMESTAMP_MICROS" ? "MICROS" : ct === "TIMESTAMP_MILLIS" ? "MILLIS" : undefined;
+      if ((unit !== "MICROS" && unit !== "MILLIS") || utc !== (type === "timestamptz")) return undefined;
+      const scale = unit === "MILLIS" ? 1000n : 1n;
+      return (v) => {
+        const micros = BigInt(v as bigint) * scale;
+        return micros < MIN_MICROS || micros > MAX_MICROS ? undefined : micros;
+      };
+    }
+    default:
+      return undefined;
+  }
+}
 
 /** Annotations converted here rather than by hyparquet. */
 function readRaw(e: SchemaElement): boolean {

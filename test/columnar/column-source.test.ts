@@ -1,7 +1,11 @@
 import fc from "fast-check";
 import { parquetReadObjects } from "hyparquet";
 import { describe, expect, it } from "vitest";
+import { readSource } from "../../src/columnar/column-source.js";
 import type { ColumnSource } from "../../src/decode/columns.js";
+import { fileOfBytes, parquetGroups } from "../../src/decode/parquet.js";
+import type { PrimitiveType, Schema } from "../../src/iceberg/types.js";
+import { DataFileWriter } from "../../src/parquet/writer.js";
 import { isFloeError } from "../../src/errors.js";
 import { BatchWriter, freshSchema, specFor } from "../../src/iceberg/batch-writer.js";
 import { DEFAULT_POLICY } from "../../src/iceberg/ingest-policy.js";
@@ -132,5 +136,75 @@ describe("rows given a column at a time (Parquet row groups) against the same ro
     const groups = [[[null, 1n], ["x", "y"]]];
     const r = await run("columns", names, groups, { declared: false, mode: "evolve", partitioned: false });
     expect(r.ok && (r.schema as { fields: { name: string; id: number }[] }).fields.map((f) => [f.name, f.id])).toEqual([["b", 1], ["a", 2]]);
+  });
+});
+
+/** A Parquet column's type, its values' arbitrary (internal values, as our writer takes them), and table types to read it as. */
+const FILE_TYPES: { type: PrimitiveType; values: fc.Arbitrary<unknown>; readAs: PrimitiveType[] }[] = [
+  { type: "long", values: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), readAs: ["long", "string", "double"] },
+  { type: "int", values: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), readAs: ["int", "long", "double"] },
+  { type: "double", values: fc.double(), readAs: ["double", "float", "long"] },
+  { type: "float", values: fc.float(), readAs: ["float", "double"] },
+  { type: "boolean", values: fc.boolean(), readAs: ["boolean", "string"] },
+  { type: "string", values: fc.string({ unit: "grapheme", maxLength: 6 }), readAs: ["string", "long"] },
+  // Beyond 0001–9999 too: those columns go the long way.
+  { type: "timestamptz", values: fc.oneof({ weight: 9, arbitrary: fc.bigInt({ min: -62135596800000000n, max: 253402300799999999n }) }, { weight: 1, arbitrary: fc.bigInt({ min: -(2n ** 62n), max: 2n ** 62n }) }), readAs: ["timestamptz", "timestamp", "string"] },
+  { type: "timestamp", values: fc.bigInt({ min: -62135596800000000n, max: 253402300799999999n }), readAs: ["timestamp", "timestamptz"] },
+  { type: "date", values: fc.integer({ min: -100000, max: 100000 }), readAs: ["date", "string"] },
+];
+
+describe("Parquet groups' own typed values (readInternal)", () => {
+  // The values a Parquet column holds go to the typed column without the text in between where the
+  // pair of types allows it; this holds them to the long way (hyparquet's values, values.ts' text,
+  // the field's converter): the same values in every row, or the same refusal.
+  it("give what the long way gives, for every pair of file and table types (property)", async () => {
+    let typed = 0;
+    let long = 0;
+    const columnArb = fc.nat({ max: FILE_TYPES.length - 1 }).chain((k) =>
+      fc.record({ k: fc.constant(k), readAs: fc.constantFrom(...FILE_TYPES[k].readAs), required: fc.boolean(), nulls: fc.boolean() }),
+    );
+    const caseArb = fc.tuple(fc.array(columnArb, { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 40 })).chain(([cols, rows]) =>
+      fc.tuple(
+        fc.constant(cols),
+        fc.tuple(...cols.map((c) => fc.array(c.nulls ? fc.option(FILE_TYPES[c.k].values, { freq: 4 }) : FILE_TYPES[c.k].values, { minLength: rows, maxLength: rows }))),
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(caseArb, async ([cols, values]) => {
+        const file: Schema = { type: "struct", "schema-id": 0, fields: cols.map((c, i) => ({ id: i + 1, name: `c${i}`, required: false, type: FILE_TYPES[c.k].type })) };
+        const table: Schema = { type: "struct", "schema-id": 0, fields: cols.map((c, i) => ({ id: i + 1, name: `c${i}`, required: c.required, type: c.readAs })) };
+        const w = new DataFileWriter({ schema: file, rowGroupRows: 16, rowGroupBytes: 1 << 20 });
+        await w.write({ columns: values as unknown[][], rowCount: values[0].length, approxBytes: 0 });
+        const { chunks } = await w.finish();
+        const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+        let at = 0;
+        for (const c of chunks) bytes.set(c, (at += c.length) - c.length);
+        for await (const group of parquetGroups(fileOfBytes(bytes))) {
+          const outcome = async (src: ColumnSource) => {
+            try {
+              const batch = (await readSource(src, { schema: table, infer: null, unknownFields: "ignore" })).batch(table);
+              return { rows: batch.columns.map((col) => Array.from({ length: batch.rowCount }, (_, r) => col.valueAt(r))), approxBytes: batch.approxBytes };
+            } catch (e) {
+              if (!isFloeError(e)) throw e;
+              return { code: e.code, message: e.message, details: e.details };
+            }
+          };
+          const counted: ColumnSource = {
+            ...group,
+            readInternal: async (i, type) => {
+              const got = await group.readInternal!(i, type);
+              if (got) typed++;
+              else long++;
+              return got;
+            },
+          };
+          expect(await outcome(counted)).toEqual(await outcome({ ...group, readInternal: undefined }));
+        }
+      }),
+      { numRuns: process.env.CI ? 200 : 300, seed: Number(process.env.FUZZ_SEED ?? 20261129) },
+    );
+    // Both ways were taken, often.
+    expect(typed).toBeGreaterThan(100);
+    expect(long).toBeGreaterThan(100);
   });
 });
