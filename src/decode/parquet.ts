@@ -156,8 +156,9 @@ export async function* parquetGroups(file: RandomAccessFile): AsyncGenerator<Par
       return pages;
     };
     const valuesOf = async (i: number, convert: Convert): Promise<unknown[]> => {
+      const pages = await pagesOf(i); // checked to hold the group's rows before anything is allocated for them
       const out: unknown[] = new Array(end - start);
-      for (const page of await pagesOf(i)) {
+      for (const page of pages) {
         const from = Math.max(start, page.start);
         const to = Math.min(end, page.start + page.data.length);
         for (let r = from; r < to; r++) out[r - start] = convert(page.data[r - page.start]);
