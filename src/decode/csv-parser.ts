@@ -44,6 +44,7 @@ export class CsvParser {
   /** The physical line of the next character. */
   private line = 1;
   private prevCR = false;
+  private refusal: unknown;
 
   constructor(delimiter: string, maxRecordChars: number) {
     if (delimiter.length !== 1 || delimiter === '"' || delimiter === "\r" || delimiter === "\n") {
@@ -60,9 +61,29 @@ export class CsvParser {
     return this.line;
   }
 
-  /** Tokenizes `text`, returning the records it completes. */
+  /**
+   * Tokenizes `text`, returning the records it completes. A refusal met in it is kept and thrown by
+   * `throwIfRefused` (and every later call), after the records before it are handed out: the caller
+   * converts those first, so which refusal comes first (a record's value, or a later record's
+   * syntax) does not depend on how the input was cut into chunks.
+   */
   push(text: string): CsvRecord[] {
+    if (this.refusal) throw this.refusal;
     const out: CsvRecord[] = [];
+    try {
+      this.tokenize(text, out);
+    } catch (e) {
+      this.refusal = e;
+    }
+    return out;
+  }
+
+  /** Throws the refusal `push` met, if any. */
+  throwIfRefused(): void {
+    if (this.refusal) throw this.refusal;
+  }
+
+  private tokenize(text: string, out: CsvRecord[]): void {
     const n = text.length;
     const delim = this.delim;
     let seg = 0; // start of the pending field text in `text`
@@ -167,11 +188,11 @@ export class CsvParser {
         details: { format: "csv", line: this.recordLine, limit: this.maxChars },
       });
     }
-    return out;
   }
 
   /** Ends the input: the last record (if it had no line break), or an error for an open quote. */
   end(): CsvRecord[] {
+    if (this.refusal) throw this.refusal;
     if (this.state === State.Quoted) {
       throw new FloeError("invalid_input", `CSV line ${this.recordLine}: the quoted field opened on line ${this.fieldLine} is never closed (truncated file?)`, {
         details: { format: "csv", line: this.recordLine, fieldLine: this.fieldLine },

@@ -190,6 +190,7 @@ export async function* csvGroups(input: ReadableStream<Uint8Array>, opts: CsvRea
         throw new FloeError("invalid_input", `CSV line ${line} or the next: not valid UTF-8 (save the file as UTF-8)`, { details: { format: "csv", line } });
       }
       take(parser.push(text));
+      parser.throwIfRefused();
       if (done) {
         take(parser.end());
         break;

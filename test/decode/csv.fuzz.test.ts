@@ -58,7 +58,13 @@ describe("CSV decoder, properties", () => {
         expect(got).toEqual(await decodeOutcome(bytes, { format: "csv", csv }, 1 << 16));
         if (!got.ok) expect(got.error.message).toMatch(/^CSV line \d+/);
       }),
-      { ...RUN, numRuns: 600 },
+      {
+        ...RUN,
+        numRuns: 600,
+        // Found by this property: read a byte at a time, line 1's value was refused; read whole, line
+        // 2's syntax was (the tokenizer ran ahead of the conversion). Line 1's, both ways, now.
+        examples: [["x y\r\n\"\",", { delimiter: ";", header: false, types: { column0: "long" } }, 1]],
+      },
     );
   });
 
