@@ -105,6 +105,11 @@ export function parseLiteral(type: PrimitiveType, value: unknown): InternalValue
     case "int":
       if (Number.isInteger(value) && (value as number) >= INT32_MIN && (value as number) <= INT32_MAX) return (value as number) | 0;
       if (typeof value === "number" && Number.isInteger(value)) refuse(type, value, "out of the 32-bit range");
+      // A 64-bit integer (a CSV column the table types as an integer is read as one, so are Parquet's INT64s).
+      if (typeof value === "bigint") {
+        if (value >= BigInt(INT32_MIN) && value <= BigInt(INT32_MAX)) return Number(value);
+        refuse(type, value, "out of the 32-bit range");
+      }
       break;
     case "long": {
       let v: bigint | undefined;

@@ -32,6 +32,10 @@ describe("parseLiteral", () => {
     expect(refusal("int", 2147483648)).toMatch(/^expected int, got 2147483648: out of the 32-bit range/);
     expect(refusal("int", 1.5)).toBe("expected int, got 1.5");
     expect(refusal("int", "34")).toBe('expected int, got "34"');
+    // 64-bit integers in range (a CSV column typed by an int field is read as bigints): found when CSV uploads into an int column were all refused.
+    expect(parseLiteral("int", 34n)).toBe(34);
+    expect(parseLiteral("int", -2147483648n)).toBe(-2147483648);
+    expect(refusal("int", 2147483648n)).toMatch(/^expected int, got 2147483648: out of the 32-bit range/);
   });
 
   test("long: safe numbers, bigints and integer strings inside int64", () => {

@@ -142,6 +142,36 @@ describe("uploads", () => {
     expect(rows.find((x) => Number(x.id) === 7)).toMatchObject({ name: "n7", score: 1.75 });
   });
 
+  it("reads a CSV upload into a table's declared columns of every flat type, an int column among them", async () => {
+    // Found while the CSV path moved to column sources: an int column was typed "long" for the CSV
+    // reader, whose 64-bit integers the int conversion refused, so every row of such a file failed.
+    const schema = {
+      fields: [
+        { name: "n", required: true, type: "int" },
+        { name: "big", required: false, type: "long" },
+        { name: "x", required: false, type: "double" },
+        { name: "r", required: false, type: "float" },
+        { name: "ok", required: false, type: "boolean" },
+        { name: "at", required: false, type: "timestamptz" },
+        { name: "day", required: false, type: "date" },
+        { name: "s", required: false, type: "string" },
+      ],
+    };
+    const created = await http.default.fetch("http://floe.local/v1/tables/up_csv_types", { method: "PUT", headers: { ...ADMIN, "Content-Type": "application/json" }, body: JSON.stringify({ schema }) });
+    expect(created.status, await created.clone().text()).toBeLessThan(300);
+    const key = "incoming/up_csv_types/data.csv";
+    const o = (await E.LAKE.put(key, "n,big,x,r,ok,at,day,s\n7,9007199254740993,1.5,0.25,true,2024-05-01T10:00:00Z,2024-05-01,héllo\n-2147483648,,,,FALSE,,,\n"))!;
+    const r = await notify([notification(key, o)]);
+    expect(r.explicitAcks).toHaveLength(1);
+    expect(await ledger("up_csv_types")).toMatchObject([{ state: "ingested", rows: 2 }]);
+    const rows = (await rowsOf("up_csv_types")).sort((a, b) => Number(b.n) - Number(a.n));
+    expect(rows.map((x) => [x.n, String(x.big), x.x, x.r, x.ok, x.day, x.s])).toEqual([
+      [7, "9007199254740993", 1.5, 0.25, true, rows[0].day, "héllo"],
+      [-2147483648, "null", null, null, false, null, null],
+    ]);
+    expect(new Date(rows[0].at as string | Date).toISOString()).toBe("2024-05-01T10:00:00.000Z");
+  });
+
   it("treats a re-upload with new content as a new version, and records deletes", async () => {
     const key = "incoming/up_versions/data.csv";
     const v1 = (await E.LAKE.put(key, "id,name\n1,a\n2,b\n"))!;
