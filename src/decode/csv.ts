@@ -1,4 +1,5 @@
 import { FloeError } from "../errors.js";
+import type { IcebergType } from "../iceberg/types.js";
 import { sourceRows, type ColumnSource } from "./columns.js";
 import { CsvParser, type CsvRecord } from "./csv-parser.js";
 
@@ -121,6 +122,8 @@ export async function* csvGroups(input: ReadableStream<Uint8Array>, opts: CsvRea
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
   let names: string[] | undefined;
   let converters: Convert[] = [];
+  /** Each column's declared type (undefined: inferred or text). */
+  let declared: (CsvType | undefined)[] = [];
   /** The converted values of the rows not yet handed out, a column each. */
   let columns: unknown[][] = [];
   let pending = 0;
@@ -135,6 +138,7 @@ export async function* csvGroups(input: ReadableStream<Uint8Array>, opts: CsvRea
       }
       seen.add(name);
     }
+    declared = names.map((name) => (opts.types && Object.hasOwn(opts.types, name) && Object.hasOwn(CONVERT, opts.types[name]) ? opts.types[name] : undefined));
     converters = names.map((name) => {
       // Own keys only: the header is the file's text, and a column named "constructor" or
       // "__proto__" must not find Object.prototype's members in `types` or in CONVERT.
@@ -173,7 +177,11 @@ export async function* csvGroups(input: ReadableStream<Uint8Array>, opts: CsvRea
     const values = n === pending ? columns : columns.map((col) => col.splice(0, n));
     if (n === pending) columns = names!.map(() => []);
     pending -= n;
-    const src: ColumnSource = { first, rowCount: n, names: names!, read: async (i) => values[i] };
+    const types = declared;
+    // A declared column's values are already what the row converter makes of them for a field of the
+    // same type (long: bigints in range; double: numbers; boolean; text): no converter per value.
+    const readInternal = async (i: number, type: IcebergType) => (types[i] !== undefined && types[i] === type ? values[i].map((v) => v ?? null) : undefined);
+    const src: ColumnSource = { first, rowCount: n, names: names!, read: async (i) => values[i], readInternal };
     first += n;
     return src;
   };

@@ -3,6 +3,7 @@ import { parquetReadObjects } from "hyparquet";
 import { describe, expect, it } from "vitest";
 import { readSource } from "../../src/columnar/column-source.js";
 import type { ColumnSource } from "../../src/decode/columns.js";
+import { csvGroups, csvRows, type CsvType } from "../../src/decode/csv.js";
 import { fileOfBytes, parquetGroups } from "../../src/decode/parquet.js";
 import type { PrimitiveType, Schema } from "../../src/iceberg/types.js";
 import { DataFileWriter } from "../../src/parquet/writer.js";
@@ -206,5 +207,56 @@ describe("Parquet groups' own typed values (readInternal)", () => {
     // Both ways were taken, often.
     expect(typed).toBeGreaterThan(100);
     expect(long).toBeGreaterThan(100);
+  });
+});
+
+describe("CSV batches as column sources", () => {
+  // Declared CSV columns hand their values over as the field's own (readInternal) when the types
+  // match; this holds the whole path to writing the same CSV's rows.
+  it("write what the CSV's rows write, declared types matching the table's or not (property)", async () => {
+    const cell: Record<CsvType, fc.Arbitrary<string>> = {
+      long: fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String), fc.constantFrom("", "+5", "007", "1.5", "x", "99999999999999999999")),
+      double: fc.oneof(fc.double({ noNaN: true }).map(String), fc.constantFrom("", "NaN", "-Infinity", "1e3", "abc")),
+      boolean: fc.constantFrom("true", "FALSE", "1", "0", "", "yes"),
+      string: fc.oneof(fc.string({ maxLength: 5 }).filter((t) => !/[",\r\n]/.test(t)), fc.constantFrom("", '""', "é")),
+    };
+    const tableTypes: PrimitiveType[] = ["long", "int", "double", "float", "boolean", "string", "timestamptz"];
+    const colArb = fc.record({ csv: fc.constantFrom<CsvType>("long", "double", "boolean", "string"), table: fc.constantFrom(...tableTypes), required: fc.boolean(), declared: fc.boolean() });
+    const caseArb = fc.tuple(fc.array(colArb, { minLength: 1, maxLength: 4 }), fc.integer({ min: 0, max: 12 }), fc.integer({ min: 1, max: 5 })).chain(([cols, rows, batchRows]) =>
+      fc.tuple(fc.constant(cols), fc.array(fc.tuple(...cols.map((c) => cell[c.csv])), { minLength: rows, maxLength: rows }), fc.constant(batchRows)),
+    );
+    await fc.assert(
+      fc.asyncProperty(caseArb, async ([cols, records, batchRows]) => {
+        const names = cols.map((_, i) => `c${i}`);
+        const text = [names.join(","), ...records.map((r) => r.join(","))].join("\n");
+        const types = Object.fromEntries(cols.flatMap((c, i) => (c.declared ? [[names[i], c.csv]] : [])));
+        const schema = freshSchema({ type: "struct", fields: cols.map((c, i) => ({ id: 0, name: names[i], required: c.required, type: c.table })) });
+        const outcome = async (how: "rows" | "columns") => {
+          const store = new MemoryStore();
+          const w = new BatchWriter(schema, { "spec-id": 0, fields: [] }, maxFieldId(schema), { mode: "evolve", infer: DEFAULT_POLICY, partitionBy: [], files: (sc, sp) => new PartitionedFileWriter(store, loc, sc, sp, { rowGroupRows: 4 }) });
+          const body = () => new Blob([text]).stream();
+          try {
+            if (how === "rows") {
+              let first = 0;
+              for await (const rows of csvRows(body(), { types, batchRows })) {
+                await w.write(rows, first);
+                first += rows.length;
+              }
+            } else for await (const g of csvGroups(body(), { types, batchRows })) await w.writeColumns(g);
+            const out: unknown[] = [];
+            for (const f of await w.finish()) {
+              const b = (await store.get(f.filePath.replace(`${loc.uri}/`, `${loc.key}/`)))!;
+              out.push(...(await parquetReadObjects({ file: b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer })));
+            }
+            return { ok: true, rows: out };
+          } catch (e) {
+            if (!isFloeError(e)) throw e;
+            return { ok: false, code: e.code, message: e.message, details: e.details };
+          }
+        };
+        expect(await outcome("columns")).toEqual(await outcome("rows"));
+      }),
+      { numRuns: process.env.CI ? 200 : 300, seed: Number(process.env.FUZZ_SEED ?? 20261129) },
+    );
   });
 });
