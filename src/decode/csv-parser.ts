@@ -46,7 +46,15 @@ export class CsvParser {
   private prevCR = false;
   private refusal: unknown;
 
-  constructor(delimiter: string, maxRecordChars: number) {
+  /**
+   * `onRecord`: each record is handed to it as it ends, its fields in arrays the parser then reuses
+   * (nothing is allocated per record), instead of being returned by `push` and `end`.
+   */
+  constructor(
+    delimiter: string,
+    maxRecordChars: number,
+    private readonly onRecord?: (fields: readonly string[], quoted: readonly boolean[], line: number) => void,
+  ) {
     if (delimiter.length !== 1 || delimiter === '"' || delimiter === "\r" || delimiter === "\n") {
       throw new FloeError("invalid_input", `CSV: the delimiter must be one character other than a quote or line break, got ${JSON.stringify(delimiter)}`, {
         details: { delimiter },
@@ -122,7 +130,7 @@ export class CsvParser {
           if (c === delim) this.prevCR = false;
           else {
             this.lineBreak(c);
-            out.push(this.endRecord());
+            this.endRecord(out);
           }
           i = j + 1;
           break;
@@ -134,7 +142,7 @@ export class CsvParser {
             // Nothing on this line yet: an empty line (or the LF of a CRLF) is skipped.
             if (this.started) {
               this.endField("", false);
-              out.push(this.endRecord());
+              this.endRecord(out);
             }
             break;
           }
@@ -171,7 +179,7 @@ export class CsvParser {
           } else if (c === LF || c === CR) {
             this.lineBreak(c);
             this.endField(this.field, true);
-            out.push(this.endRecord());
+            this.endRecord(out);
             this.state = State.FieldStart;
           } else {
             throw new FloeError("invalid_input", `CSV line ${this.line}: unexpected ${JSON.stringify(text[i - 1])} after the closing quote of a field (a quote inside a quoted field is written "")`, {
@@ -200,7 +208,9 @@ export class CsvParser {
     }
     if (!this.started) return [];
     this.endField(this.field, this.state === State.QuoteInQuoted);
-    return [this.endRecord()];
+    const out: CsvRecord[] = [];
+    this.endRecord(out);
+    return out;
   }
 
   /** Physical lines: LF, CR, and CRLF counted once. */
@@ -225,12 +235,17 @@ export class CsvParser {
     this.fieldQuoted = false;
   }
 
-  private endRecord(): CsvRecord {
-    const record = { fields: this.fields, quoted: this.quoted, line: this.recordLine };
-    this.fields = [];
-    this.quoted = [];
+  private endRecord(out: CsvRecord[]): void {
     this.recordChars = 0;
     this.started = false;
-    return record;
+    if (this.onRecord) {
+      this.onRecord(this.fields, this.quoted, this.recordLine);
+      this.fields.length = 0;
+      this.quoted.length = 0;
+      return;
+    }
+    out.push({ fields: this.fields, quoted: this.quoted, line: this.recordLine });
+    this.fields = [];
+    this.quoted = [];
   }
 }

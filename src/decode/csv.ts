@@ -116,7 +116,8 @@ export function csvRows(input: ReadableStream<Uint8Array>, opts: CsvReadOptions 
 /** `csvRows`' batches given column by column (no row objects): the same values, batches and refusals. */
 export async function* csvGroups(input: ReadableStream<Uint8Array>, opts: CsvReadOptions = {}): AsyncGenerator<ColumnSource> {
   const batchRows = opts.batchRows ?? 10_000;
-  const parser = new CsvParser(opts.delimiter ?? ",", opts.maxRecordBytes ?? 16 * 1024 * 1024);
+  // Each record goes straight into the columns as the tokenizer ends it: no object or array per record.
+  const parser = new CsvParser(opts.delimiter ?? ",", opts.maxRecordBytes ?? 16 * 1024 * 1024, (fields, quoted, line) => take(fields, quoted, line));
   const header = opts.header ?? true;
   const infer = opts.infer ?? true;
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
@@ -153,24 +154,22 @@ export async function* csvGroups(input: ReadableStream<Uint8Array>, opts: CsvRea
     columns = names.map(() => []);
   };
 
-  const take = (records: CsvRecord[]) => {
-    for (const record of records) {
-      if (names === undefined) {
-        setColumns(record, header);
-        if (header) continue;
-      }
-      const cols = names!;
-      if (record.fields.length !== cols.length) {
-        const expected = cols.length;
-        const got = record.fields.length;
-        throw new FloeError("invalid_input", `CSV line ${record.line}: expected ${expected} fields, got ${got}`, {
-          details: { format: "csv", line: record.line, expected, got },
-        });
-      }
-      for (let c = 0; c < cols.length; c++) columns[c].push(converters[c](record.fields[c], record.quoted[c], record.line, cols[c]));
-      pending++;
+  function take(fields: readonly string[], quoted: readonly boolean[], line: number): void {
+    if (names === undefined) {
+      setColumns({ fields: fields.slice(), quoted: quoted.slice(), line }, header);
+      if (header) return;
     }
-  };
+    const cols = names!;
+    if (fields.length !== cols.length) {
+      const expected = cols.length;
+      const got = fields.length;
+      throw new FloeError("invalid_input", `CSV line ${line}: expected ${expected} fields, got ${got}`, {
+        details: { format: "csv", line, expected, got },
+      });
+    }
+    for (let c = 0; c < cols.length; c++) columns[c].push(converters[c](fields[c], quoted[c], line, cols[c]));
+    pending++;
+  }
 
   /** The first `n` pending rows as a source. */
   const cut = (n: number): ColumnSource => {
@@ -197,10 +196,10 @@ export async function* csvGroups(input: ReadableStream<Uint8Array>, opts: CsvRea
         const line = parser.currentLine;
         throw new FloeError("invalid_input", `CSV line ${line} or the next: not valid UTF-8 (save the file as UTF-8)`, { details: { format: "csv", line } });
       }
-      take(parser.push(text));
+      parser.push(text);
       parser.throwIfRefused();
       if (done) {
-        take(parser.end());
+        parser.end();
         break;
       }
       while (pending >= batchRows) yield cut(batchRows);
