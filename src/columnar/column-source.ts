@@ -69,7 +69,7 @@ export async function readSource(src: ColumnSource, target: SourceTarget): Promi
       // The source's own typed values where it has them exactly (a Parquet timestamp's microseconds):
       // no text in between. A null in a required field goes the long way, which refuses it by row.
       const internal = await src.readInternal(c, known.type);
-      if (internal && !(known.required && internal.includes(null))) {
+      if (internal && !(known.required && internal.some((v) => v === null || v === undefined))) {
         if (inferRefusal || unknownRefusal) continue;
         const col = newColumn(columnKind(known.type), internal.length);
         for (const v of internal) {

@@ -213,8 +213,11 @@ function internalConverter(node: SchemaTree, type: IcebergType): ((v: unknown) =
   if (node.children.length > 0 || e.repetition_type === "REPEATED") return undefined;
   const ct = e.converted_type;
   const lt = e.logical_type;
-  const plainInt = !lt && !ct;
-  const signedInt = (bits: number) => plainInt || (lt?.type === "INTEGER" && lt.isSigned && lt.bitWidth <= bits) || ct === `INT_${bits}` || (bits === 32 && (ct === "INT_16" || ct === "INT_8"));
+  const plain = !lt && !ct;
+  // Both annotations must agree (hyparquet reads a column as unsigned if either says so, and a
+  // malformed footer may say two things): anything else goes the long way.
+  const signedInt = (bits: number) =>
+    (!lt || (lt.type === "INTEGER" && lt.isSigned && lt.bitWidth <= bits)) && (!ct || ct === `INT_${bits}` || (bits === 32 && (ct === "INT_16" || ct === "INT_8")));
   switch (type) {
     case "long":
       if (e.type === "INT64" && signedInt(64)) return (v) => v;
@@ -223,17 +226,17 @@ function internalConverter(node: SchemaTree, type: IcebergType): ((v: unknown) =
     case "int":
       return e.type === "INT32" && signedInt(32) ? (v) => v : undefined;
     case "double":
-      return (e.type === "DOUBLE" || e.type === "FLOAT") && !lt && !ct ? (v) => v : undefined;
+      return (e.type === "DOUBLE" || e.type === "FLOAT") && plain ? (v) => v : undefined;
     case "float":
-      return e.type === "FLOAT" && !lt && !ct ? (v) => v : undefined;
+      return e.type === "FLOAT" && plain ? (v) => v : undefined;
     case "boolean":
-      return e.type === "BOOLEAN" ? (v) => v : undefined;
+      return e.type === "BOOLEAN" && plain ? (v) => v : undefined;
     case "string":
       // hyparquet decodes these to text (utf8 false keeps only unannotated byte arrays as bytes).
-      return e.type === "BYTE_ARRAY" && (ct === "UTF8" || lt?.type === "STRING") ? (v) => v : undefined;
+      return e.type === "BYTE_ARRAY" && (ct === "UTF8" || lt?.type === "STRING") && (!ct || ct === "UTF8") && (!lt || lt.type === "STRING") ? (v) => v : undefined;
     case "timestamp":
     case "timestamptz": {
-      if (e.type !== "INT64") return undefined;
+      if (e.type !== "INT64" || (lt && lt.type !== "TIMESTAMP") || (ct && ct !== "TIMESTAMP_MICROS" && ct !== "TIMESTAMP_MILLIS")) return undefined;
       const utc = lt?.type === "TIMESTAMP" ? lt.isAdjustedToUTC : ct === "TIMESTAMP_MICROS" || ct === "TIMESTAMP_MILLIS";
       const unit = lt?.type === "TIMESTAMP" ? lt.unit : ct === "TIMESTAMP_MICROS" ? "MICROS" : ct === "TIMESTAMP_MILLIS" ? "MILLIS" : undefined;
       if ((unit !== "MICROS" && unit !== "MILLIS") || utc !== (type === "timestamptz")) return undefined;

@@ -100,6 +100,10 @@ async function consumeTable(env: Env, table: string, items: Item[], scans: Messa
     await writeTable(env, table, items, scans);
   } catch (e) {
     for (const it of items) if (!it.dropped) await retryOrQuarantine(env, table, it.msg, e, `table ${table}: message ${it.msg.id}`);
+  } finally {
+    // Scans the write did not take (duplicates, busy or dropped messages, a failed batch) are let go
+    // here, so the invocation's other tables have the budget and the memory.
+    for (const it of items) scans.release(it.body);
   }
 }
 
@@ -110,6 +114,7 @@ async function writeTable(env: Env, table: string, items: Item[], scans: Message
 
   // Keys: known from the envelope, unless the table keys rows by a field of their own.
   for (const it of items) {
+    if (it.dropped) continue;
     if (!info.idField) {
       it.keys = Array.from({ length: it.body.count }, (_, i) => rowKey(it.body, null, null, firstOf(it.body) + i));
       continue;

@@ -103,23 +103,34 @@ export class MessageScans {
       return;
     }
     let keep: ScannedBatch[] | null = held || opts.last ? null : [];
+    // Counted against the budget as it is kept, so that scans running side by side (the tables of
+    // one invocation) see each other's bytes; given back if the scan is dropped or left unfinished.
     let kept = 0;
-    for await (const b of scanMessage(this.env, m, schemaOf)) {
-      if (keep) {
-        keep.push(b);
-        kept += b.approxBytes + (b.rowCount ? (PARSED_WEIGHT * b.approxBytes * b.slow.length) / b.rowCount : 0);
-        // Past the budget nothing more of it is kept: the next step scans it again.
-        if (this.bytes + kept > this.budget) keep = null;
+    try {
+      for await (const b of scanMessage(this.env, m, schemaOf)) {
+        if (keep) {
+          const bytes = b.approxBytes + (b.rowCount ? (PARSED_WEIGHT * b.approxBytes * b.slow.length) / b.rowCount : 0);
+          keep.push(b);
+          kept += bytes;
+          this.bytes += bytes;
+          // Past the budget nothing more of it is kept: the next step scans it again.
+          if (this.bytes > this.budget) {
+            keep = null;
+            this.bytes -= kept;
+            kept = 0;
+          }
+        }
+        yield b;
       }
-      yield b;
-    }
-    if (keep) {
-      this.held.set(m, { batches: keep, bytes: kept });
-      this.bytes += kept;
+      if (keep) this.held.set(m, { batches: keep, bytes: kept });
+      keep = null;
+    } finally {
+      if (keep) this.bytes -= kept;
     }
   }
 
-  private release(m: RowsMessage): void {
+  /** Lets the message's scan go (its table is done with it, written or not). */
+  release(m: RowsMessage): void {
     const held = this.held.get(m);
     if (!held) return;
     this.held.delete(m);
@@ -157,14 +168,16 @@ export class MessageScans {
   }
 }
 
-/** Every column of `scanned` that `now` still has (by field id) keeps its name and type. */
+/** `now` still has every column of `scanned` (by field id), under the same name and type. */
 function sameColumns(scanned: Schema | null, now: Schema | null): boolean {
   if (scanned === now) return true;
   if (!scanned || !now) return false;
   const byId = new Map(now.fields.map((f) => [f.id, f]));
+  // Every one: a column dropped meanwhile (or dropped and added again under a new id) is a column
+  // the rows now lack, which a scan anew would treat as unknown.
   return scanned.fields.every((f) => {
     const g = byId.get(f.id);
-    return !g || (g.name === f.name && JSON.stringify(g.type) === JSON.stringify(f.type));
+    return g !== undefined && g.name === f.name && JSON.stringify(g.type) === JSON.stringify(f.type);
   });
 }
 

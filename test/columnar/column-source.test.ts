@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { parquetReadObjects } from "hyparquet";
+import { parquetWriteBuffer } from "hyparquet-writer";
 import { describe, expect, it } from "vitest";
 import { readSource } from "../../src/columnar/column-source.js";
 import type { ColumnSource } from "../../src/decode/columns.js";
@@ -207,6 +208,41 @@ describe("Parquet groups' own typed values (readInternal)", () => {
     // Both ways were taken, often.
     expect(typed).toBeGreaterThan(100);
     expect(long).toBeGreaterThan(100);
+  });
+});
+
+describe("Parquet footers whose two annotations disagree", () => {
+  // Found by review: the typed reading trusted one annotation where hyparquet reads a column as
+  // unsigned if either says so. A 64-bit all-ones value then went into a long column as -1.
+  it("go the long way, which refuses what does not fit", async () => {
+    const cases: { element: Record<string, unknown>; data: unknown[]; type: PrimitiveType }[] = [
+      { element: { type: "INT64", converted_type: "UINT_64", logical_type: { type: "INTEGER", bitWidth: 64, isSigned: true } }, data: [2n ** 64n - 1n, 5n], type: "long" },
+      { element: { type: "INT32", converted_type: "UINT_32", logical_type: { type: "INTEGER", bitWidth: 32, isSigned: true } }, data: [4294967295, 5], type: "int" },
+      { element: { type: "INT64", converted_type: "DECIMAL", scale: 2, precision: 18, logical_type: { type: "TIMESTAMP", isAdjustedToUTC: true, unit: "MICROS" } }, data: [1234n, 5n], type: "timestamptz" },
+    ];
+    for (const c of cases) {
+      const bytes = new Uint8Array(
+        parquetWriteBuffer({
+          columnData: [{ name: "a", data: c.data }],
+          schema: [{ name: "root", num_children: 1 }, { name: "a", repetition_type: "REQUIRED", ...c.element }],
+        } as never),
+      );
+      const table: Schema = { type: "struct", "schema-id": 0, fields: [{ id: 1, name: "a", required: true, type: c.type }] };
+      const outcome = async (src: ColumnSource) => {
+        try {
+          const batch = (await readSource(src, { schema: table, infer: null, unknownFields: "ignore" })).batch(table);
+          return { rows: Array.from({ length: batch.rowCount }, (_, r) => batch.columns[0].valueAt(r)) };
+        } catch (e) {
+          if (!isFloeError(e)) throw e;
+          return { message: e.message };
+        }
+      };
+      for await (const group of parquetGroups(fileOfBytes(bytes))) {
+        const got = await outcome(group);
+        expect(got, JSON.stringify(c.element)).toEqual(await outcome({ ...group, readInternal: undefined }));
+        if (c.type === "long") expect(got).toMatchObject({ message: expect.stringMatching(/out of the 64-bit range/) });
+      }
+    }
   });
 });
 

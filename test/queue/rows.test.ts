@@ -90,7 +90,9 @@ describe("row keys read from a message's scan", () => {
     // Renamed (same id, as an engine's rename through the catalog): "id" is no longer a column, so both rows are handed over.
     const renamed = { ...schema, fields: [{ ...schema.fields[0], name: "key" }, schema.fields[1]] };
     const changed = { ...schema, fields: [{ ...schema.fields[0], type: "string" as const }, schema.fields[1]] };
-    for (const later of [renamed, changed]) {
+    // Dropped (and so unknown to the table now): its scanned values must not be carried over.
+    const dropped = { ...schema, fields: [schema.fields[1]] };
+    for (const later of [renamed, changed, dropped]) {
       const scans = new MessageScans({} as Env);
       const first: unknown[] = [];
       for await (const b of scans.batches(m, () => schema)) first.push(b.fast);
@@ -100,6 +102,33 @@ describe("row keys read from a message's scan", () => {
         if (later === renamed) expect(b.slow).toHaveLength(2);
       }
     }
+  });
+
+  it("counts scans running side by side against one budget, and gives back what a scan left unfinished held", async () => {
+    const schema = freshSchema({ type: "struct", fields: [{ id: 0, name: "id", required: false, type: "long" }, { id: 0, name: "v", required: false, type: "string" }] });
+    const lines = (k: number) => Array.from({ length: 20 }, (_, i) => `{"id":${k * 100 + i},"v":"${"x".repeat(40)}"}`);
+    const [m1, m2] = [message(lines(1), 0), message(lines(2), 0)];
+    const size = m1.ndjson.length + 20;
+    const scans = new MessageScans({} as Env, Math.floor(size * 1.5));
+    // Two tables' scans interleaved: the second sees the first's bytes and keeps nothing.
+    const g1 = scans.batches(m1, () => schema);
+    const g2 = scans.batches(m2, () => schema);
+    const b1 = (await g1.next()).value;
+    const b2 = (await g2.next()).value;
+    await g1.next();
+    await g2.next();
+    const again = async (m: typeof m1) => {
+      for await (const b of scans.batches(m, () => schema)) return b;
+    };
+    expect((await again(m1))!.fast).toBe(b1!.fast);
+    expect((await again(m2))!.fast).not.toBe(b2!.fast);
+    // A scan left before its end (keys that fall back to parsing) keeps nothing and frees its share.
+    const left = new MessageScans({} as Env, size * 3);
+    for await (const _ of left.batches(m1, () => schema)) break;
+    for await (const b of left.batches(m2, () => schema)) expect(b).toBeDefined();
+    for await (const b of left.batches(m2, () => schema)) expect(b.fast).toBeDefined();
+    scans.release(m1);
+    expect((await again(m1))!.fast).not.toBe(b1!.fast);
   });
 
   it("keeps no more than its budget: a message past it is scanned again at the next step", async () => {
