@@ -200,7 +200,7 @@ function fractionInLong(v: number, path: string): string {
 }
 
 /** The refusal of one row's field: its row, its dotted path and why. */
-export function fieldError(row: number, field: string, reason: string): FloeError {
+function fieldError(row: number, field: string, reason: string): FloeError {
   return new FloeError("invalid_input", `row ${row}, field "${field}": ${reason}`, { details: { row, field, reason } });
 }
 
