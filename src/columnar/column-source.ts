@@ -56,6 +56,16 @@ export async function readSource(src: ColumnSource, target: SourceTarget): Promi
   let inferRefusal: Refusal | undefined;
   let unknownRefusal: Refusal | undefined;
   let approxBytes = 0;
+  /** A typed column of the field's kind holding each value as `value` gives it, sized as the row converter sizes values. */
+  const typedColumn = (field: NestedField, values: readonly unknown[], value: (v: unknown, r: number) => unknown): Column => {
+    const col = newColumn(columnKind(field.type), values.length);
+    for (let r = 0; r < values.length; r++) {
+      const v = value(values[r], r);
+      col.appendValue(v as never);
+      approxBytes += typeof v === "string" ? v.length + 4 : 8;
+    }
+    return col;
+  };
   const earlier = (a: Refusal | undefined, b: Refusal): Refusal => {
     if (!a) return b;
     return (b.row - a.row || b.phase - a.phase || b.order - a.order) < 0 ? b : a;
@@ -70,13 +80,7 @@ export async function readSource(src: ColumnSource, target: SourceTarget): Promi
       // no text in between. A null in a required field goes the long way, which refuses it by row.
       const internal = await src.readInternal(c, known.type);
       if (internal && !(known.required && internal.some((v) => v === null || v === undefined))) {
-        if (inferRefusal || unknownRefusal) continue;
-        const col = newColumn(columnKind(known.type), internal.length);
-        for (const v of internal) {
-          col.appendValue(v as never);
-          approxBytes += typeof v === "string" ? v.length + 4 : 8;
-        }
-        columns.set(name, col);
+        if (!inferRefusal && !unknownRefusal) columns.set(name, typedColumn(known, internal, (v) => v));
         continue;
       }
     }
@@ -115,13 +119,7 @@ export async function readSource(src: ColumnSource, target: SourceTarget): Promi
     if (inferRefusal || unknownRefusal) continue; // those come before any conversion
     try {
       const convert = fieldConverter(field, { unknownFields });
-      const col = newColumn(columnKind(field.type), values.length);
-      for (let r = 0; r < values.length; r++) {
-        const v = convert(values[r], src.first + r, name);
-        col.appendValue(v as never);
-        approxBytes += typeof v === "string" ? v.length + 4 : 8;
-      }
-      columns.set(name, col);
+      columns.set(name, typedColumn(field, values, (v, r) => convert(v, src.first + r, name)));
     } catch (e) {
       failed.set(name, e);
     }
@@ -141,12 +139,9 @@ export async function readSource(src: ColumnSource, target: SourceTarget): Promi
         let col = columns.get(f.name);
         if (!col) {
           // A field the source has no values for: null in every row, or refused at the first if required.
-          const convert = fieldConverter(f, { unknownFields });
+          if (src.rowCount) fieldConverter(f, { unknownFields })(undefined, src.first, f.name);
           col = newColumn(columnKind(f.type), src.rowCount);
-          for (let r = 0; r < src.rowCount; r++) {
-            convert(undefined, src.first + r, f.name);
-            col.appendNull();
-          }
+          for (let r = 0; r < src.rowCount; r++) col.appendNull();
           approxBytes += 8 * src.rowCount;
         }
         out.push(col);

@@ -179,7 +179,7 @@ export async function* csvGroups(input: ReadableStream<Uint8Array>, opts: CsvRea
     const types = declared;
     // A declared column's values are already what the row converter makes of them for a field of the
     // same type (long: bigints in range; double: numbers; boolean; text): no converter per value.
-    const readInternal = async (i: number, type: IcebergType) => (types[i] !== undefined && types[i] === type ? values[i].map((v) => v ?? null) : undefined);
+    const readInternal = async (i: number, type: IcebergType) => (types[i] !== undefined && types[i] === type ? values[i] : undefined);
     const src: ColumnSource = { first, rowCount: n, names: names!, read: async (i) => values[i], readInternal };
     first += n;
     return src;

@@ -88,20 +88,15 @@ export function parquetFieldIds(metadata: FileMetaData): Record<string, number> 
 }
 
 /**
- * One row group of a Parquet file, its top-level columns decoded one at a time on demand: memory
- * holds the group's (compressed) bytes and the column being read, beside whatever the caller keeps
- * of the columns it has read.
- */
-export type ParquetGroup = ColumnSource;
-
-/**
- * A Parquet file's row groups (empty ones skipped), each read a column at a time (`ParquetGroup`).
+ * A Parquet file's row groups (empty ones skipped), each a `ColumnSource` whose top-level columns are
+ * decoded one at a time on demand: memory holds the group's (compressed) bytes and the column being
+ * read, beside whatever the caller keeps of the columns it has read.
  * Values follow `values.ts`: hyparquet's own conversions of decimals (to floats) and timestamps (to
  * `Date`, millisecond precision, pre-1970 values rounded toward zero) lose data, so those columns
  * are read raw and converted here, exactly. A file with two top-level columns of one name is
  * refused: rows could hold only one of them.
  */
-export async function* parquetGroups(file: RandomAccessFile): AsyncGenerator<ParquetGroup> {
+export async function* parquetGroups(file: RandomAccessFile): AsyncGenerator<ColumnSource> {
   const metadata = await parquetMetadataOf(file);
   let tree: SchemaTree;
   try {

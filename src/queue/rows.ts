@@ -92,8 +92,9 @@ export class MessageScans {
    */
   async *batches(m: RowsMessage, schemaOf: () => Schema | null, opts: { last?: boolean } = {}): AsyncGenerator<ScannedBatch> {
     const held = this.held.get(m);
-    if (held && (opts.last || !held.batches.every((b) => sameColumns(b.schema, schemaOf())))) this.release(m);
-    if (held && held.batches.every((b) => sameColumns(b.schema, schemaOf()))) {
+    const reusable = held !== undefined && held.batches.every((b) => sameColumns(b.schema, schemaOf()));
+    if (held && (opts.last || !reusable)) this.release(m);
+    if (reusable) {
       // A schema with the same columns in the same order (the table's, read again) takes the scan as
       // it is: `batchRows` then hands its columns to the writer without copying them.
       for (const b of held.batches) {
